@@ -1,0 +1,248 @@
+"""The Python API: ``Assistant(domain).ingest(...) / .retrieve(...) / .ask(...)``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from . import answer as answering
+from .config import Settings, load_settings, resolve_home
+from .domains import DomainPack
+from .errors import ConfigError, SourceNotFoundError, UnknownDomainError, VettaError
+from .ingest import IngestOptions, Ingestor, source_name
+from .loaders import loader_table
+from .models.base import Embedder, Model, split_spec
+from .plugins import get_plugin_manager, get_registry
+from .retrieve import HybridRetriever
+from .store import DomainStore
+from .types import Answer, GuardrailEvent, Hit, IngestReport
+
+_embedders: dict[tuple[str, str, str, int], Embedder] = {}
+_models: dict[tuple[str, str], Model] = {}
+
+
+def domain_pack(name: str) -> DomainPack:
+    domains = get_registry().domains
+    if name not in domains:
+        raise UnknownDomainError(name, list(domains))
+    return domains[name]
+
+
+class Assistant:
+    """A domain assistant over the documents ingested into ``VETTA_HOME`` for that domain.
+
+    ``groups`` are the caller's access groups: documents restricted to other groups are never retrieved,
+    cited or quoted. Without groups, only documents open to everyone are seen.
+    """
+
+    def __init__(
+        self,
+        domain: str = "general",
+        *,
+        home: str | Path | None = None,
+        model: str | Model | None = None,
+        embedder: str | Embedder | None = None,
+        user: str | None = None,
+        groups: Iterable[str] | None = None,
+        **settings: Any,
+    ):
+        self.pack = domain_pack(domain)
+        self.domain = domain
+        self.home = resolve_home(home)
+        self.user = user
+        self.groups = tuple(sorted(groups)) if groups else None
+        overrides = dict(settings)
+        if isinstance(model, str):
+            overrides["model"] = model
+        if isinstance(embedder, str):
+            overrides["embedder"] = embedder
+        self.settings: Settings = load_settings(self.home, domain, overrides, dict(self.pack.settings))
+        self._model = model if isinstance(model, Model) else None
+        self._embedder = embedder if isinstance(embedder, Embedder) else None
+        self._store: DomainStore | None = None
+        self._retriever: HybridRetriever | None = None
+
+    # --- lazily built parts ---------------------------------------------------------------------------
+    @property
+    def store(self) -> DomainStore:
+        if self._store is None:
+            self._store = DomainStore(self.home, self.domain)
+        return self._store
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            backend, name = split_spec(self.settings.embedder, "st")
+            key = (backend, name, self.settings.embed_dtype, self.settings.embed_batch_size)
+            if key not in _embedders:
+                factories = get_registry().embedders
+                if backend not in factories:
+                    raise ConfigError(f"no embedder backend {backend!r}; installed: {', '.join(factories)}")
+                _embedders[key] = factories[backend](name, self.settings)
+            self._embedder = _embedders[key]
+        return self._embedder
+
+    @property
+    def model(self) -> Model:
+        if self._model is None:
+            backend, name = split_spec(self.settings.model, "transformers")
+            key = (backend, name)
+            if key not in _models:
+                factories = get_registry().models
+                if backend not in factories:
+                    raise ConfigError(f"no model backend {backend!r}; installed: {', '.join(factories)}")
+                _models[key] = factories[backend](name, self.settings, self.home)
+            self._model = _models[key]
+        return self._model
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        if self._retriever is None:
+            self.store.check_embedder(self.embedder.id)
+            self._retriever = HybridRetriever(self.store, self.embedder, self.settings)
+        return self._retriever
+
+    # --- ingest ---------------------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        vetted_by: str = "",
+        vetted_on: str = "",
+        license: str = "",
+        version: str = "",
+        url: str = "",
+        groups: Iterable[str] = (),
+        progress: Callable[[str, int], None] | None = None,
+        base: str | Path | None = None,
+        prefix: str = "",
+    ) -> IngestReport:
+        """Load, chunk, embed and store documents; unchanged files are skipped."""
+        options = IngestOptions(
+            vetted_by=vetted_by,
+            vetted_on=vetted_on,
+            license=license,
+            version=version,
+            url=url,
+            groups=tuple(groups),
+            chunk_size=self.settings.chunk_size,
+            chunk_overlap=self.settings.chunk_overlap,
+            base=Path(base) if base else None,
+            prefix=prefix,
+        )
+        loaders = loader_table(get_registry().loaders)
+        ingestor = Ingestor(self.store, self.embedder, loaders, progress)
+        return ingestor.run([Path(path) for path in paths], options)
+
+    def ingest_starter(self, progress: Callable[[str, int], None] | None = None) -> IngestReport:
+        """Ingest the vetted starter corpus the domain's plugin ships."""
+        folder = self.pack.starter_corpus
+        if folder is None or not Path(folder).is_dir():
+            raise SourceNotFoundError(f"domain {self.domain!r} ships no starter corpus")
+        return self.ingest([folder], base=folder, prefix=f"{self.domain}-starter/", progress=progress)
+
+    def sources(self) -> list[dict[str, Any]]:
+        """Every stored document with its provenance."""
+        return self.store.catalog.documents()
+
+    def remove(self, source: str) -> int:
+        """Remove a file (every document it held) or one document; returns the number of chunks removed."""
+        catalog = self.store.catalog
+        candidates = [source]
+        if Path(source).exists():
+            candidates.append(source_name(Path(source), IngestOptions()))
+        for candidate in candidates:
+            if candidate in catalog.files():
+                return self.store.remove_file(candidate)
+            if any(doc["source"] == candidate for doc in catalog.documents()):
+                return self.store.remove_documents([candidate])
+        raise SourceNotFoundError(
+            f"{source}: not in domain {self.domain!r}; `vetta sources {self.domain}` lists what is stored"
+        )
+
+    # --- query ----------------------------------------------------------------------------------------
+    def retrieve(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> list[Hit]:
+        """The ``k`` best passages for ``query`` that the caller may see, best first."""
+        return self.retriever.search(query, k=k, filters=filters, groups=self.groups)
+
+    def as_langchain_retriever(self, k: int | None = None, filters: dict[str, Any] | None = None):
+        """This assistant's retrieval as a LangChain ``BaseRetriever``."""
+        from .langchain_retriever import VettaRetriever
+
+        return VettaRetriever(assistant=self, k=k or self.settings.k, filters=filters or {})
+
+    def ask(self, question: str, filters: dict[str, Any] | None = None) -> Answer:
+        """Answer from the vetted passages only, with citations; abstain when there is nothing to cite."""
+        timings: dict[str, float] = {}
+        events: list[GuardrailEvent] = []
+        hook = get_plugin_manager().hook
+        blocked = self._guard(events, "query", lambda: hook.guard_query(question=question, domain=self.domain))
+        if blocked:
+            return self._withheld(question, blocked, events, timings)
+        started = time.perf_counter()
+        hits = self.retrieve(question, filters=filters)
+        timings["retrieve"] = time.perf_counter() - started
+        if not hits:
+            return self._abstain(question, "no vetted passage matches the question", [], events, timings)
+        blocked = self._guard(
+            events, "passages", lambda: hook.guard_passages(question=question, hits=hits, domain=self.domain)
+        )
+        if blocked:
+            return self._withheld(question, blocked, events, timings)
+        started = time.perf_counter()
+        reply = self.model.generate(answering.build_messages(question, hits, self.pack), self.settings.max_new_tokens)
+        timings["generate"] = time.perf_counter() - started
+        sentences, text = answering.attribute(reply, hits)
+        cited = [sentence for sentence in sentences if sentence.citations]
+        if not cited:
+            return self._abstain(question, "the model's answer cites no passage", hits, events, timings)
+        result = Answer(
+            question=question,
+            text=" ".join(s.text + "".join(f" [{n}]" for n in s.citations) for s in cited),
+            domain=self.domain,
+            citations=tuple(answering.citations_for(cited, hits)),
+            sentences=tuple(cited),
+            model=self.model.id,
+            hits=tuple(hits),
+            timings=timings,
+        )
+        return self._final(result, events)
+
+    # --- guardrails and outcomes ----------------------------------------------------------------------
+    def _guard(self, events: list[GuardrailEvent], stage: str, call: Callable[[], list]) -> str:
+        """Run one guardrail hook; a guardrail that raises withholds the answer (fails closed)."""
+        try:
+            results = call()
+        except Exception as error:  # fail closed, whatever went wrong
+            events.append(GuardrailEvent("error", "block", f"a {stage} guardrail failed: {error}", stage))
+            return f"withheld: a {stage} guardrail failed ({type(error).__name__}: {error})"
+        for batch in results:
+            for event in batch or []:
+                events.append(event)
+        blocking = [event.message for event in events if event.action == "block"]
+        return "; ".join(blocking)
+
+    def _withheld(self, question, reason, events, timings) -> Answer:
+        return Answer(
+            question=question, text=reason, domain=self.domain, abstained=True, reason=reason,
+            events=tuple(events), timings=timings,
+        )
+
+    def _abstain(self, question, reason, hits, events, timings) -> Answer:
+        result = Answer(
+            question=question, text=self.pack.refusal, domain=self.domain, abstained=True, reason=reason,
+            hits=tuple(hits), events=tuple(events), timings=timings,
+        )
+        return self._final(result, events)
+
+    def _final(self, result: Answer, events: list[GuardrailEvent]) -> Answer:
+        hook = get_plugin_manager().hook
+        blocked = self._guard(events, "answer", lambda: hook.guard_answer(answer=result, domain=self.domain))
+        if blocked:
+            return self._withheld(result.question, blocked, events, result.timings)
+        return replace(result, events=tuple(events))
+
+
+__all__ = ["Assistant", "VettaError", "domain_pack"]

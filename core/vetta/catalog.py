@@ -1,0 +1,225 @@
+"""The document catalog: provenance, chunk text and spans, in SQLite beside the vector store.
+
+The catalog is the record of what a domain holds. Chroma holds the vectors and the BM25 index is rebuilt
+from the catalog's chunk table, so both can be recreated from here. ``generation`` grows with every change,
+which is how the BM25 index knows it is stale.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .types import Chunk, Document, Provenance
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (file TEXT PRIMARY KEY, sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    source TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL, title TEXT, domain TEXT,
+    vetted_by TEXT, vetted_on TEXT, license TEXT, version TEXT, url TEXT, groups TEXT, metadata TEXT,
+    ingested_at REAL, n_chunks INTEGER
+);
+CREATE INDEX IF NOT EXISTS documents_file ON documents(file);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, ordinal INTEGER, start INTEGER, end INTEGER, text TEXT
+);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+"""
+
+DOC_FIELDS = ("source", "file", "sha256", "title", "domain", "vetted_by", "vetted_on", "license", "version", "url")
+
+
+class Catalog:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.executescript(SCHEMA)
+        self._db.execute("PRAGMA journal_mode=WAL")
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._db:
+            yield self._db
+            self._db.execute(
+                "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) "
+                "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            )
+
+    # --- meta -----------------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    # --- files ----------------------------------------------------------------------------------------
+    def file_sha(self, file: str) -> str | None:
+        row = self._db.execute("SELECT sha256 FROM files WHERE file = ?", (file,)).fetchone()
+        return row[0] if row else None
+
+    def set_file(self, file: str, sha256: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO files VALUES (?, ?)", (file, sha256))
+
+    def files(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT file FROM files ORDER BY file")]
+
+    # --- documents ------------------------------------------------------------------------------------
+    def document_shas(self, file: str) -> dict[str, tuple[str, Provenance]]:
+        rows = self._db.execute("SELECT * FROM documents WHERE file = ?", (file,)).fetchall()
+        return {row["source"]: (row["sha256"], _provenance(row)) for row in rows}
+
+    def chunk_ids(self, source: str) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]
+
+    def existing_chunk_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        found: set[str] = set()
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            query = f"SELECT id FROM chunks WHERE id IN ({','.join('?' * len(part))})"
+            found.update(row[0] for row in self._db.execute(query, part))
+        return found
+
+    def put_documents(self, entries: list[tuple[Document, list[Chunk]]]) -> list[str]:
+        """Insert or replace documents with their chunks, in one transaction. Returns stale chunk ids."""
+        stale: list[str] = []
+        now = time.time()
+        with self.transaction() as db:
+            for doc, chunks in entries:
+                keep = {chunk.id for chunk in chunks}
+                old = [row[0] for row in db.execute("SELECT id FROM chunks WHERE source = ?", (doc.source,))]
+                stale.extend(chunk_id for chunk_id in old if chunk_id not in keep)
+                db.execute("DELETE FROM chunks WHERE source = ?", (doc.source,))
+                db.executemany(
+                    "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+                    [(c.id, c.source, c.ordinal, c.start, c.end, c.text) for c in chunks],
+                )
+                p = doc.provenance
+                db.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        doc.source, doc.file, doc.sha256, doc.title, doc.domain, p.vetted_by, p.vetted_on,
+                        p.license, p.version, p.url, json.dumps(list(p.groups)), json.dumps(doc.metadata),
+                        now, len(chunks),
+                    ),
+                )
+        return stale
+
+    def remove_documents(self, sources: list[str]) -> list[str]:
+        """Delete documents and their chunks. Returns the chunk ids removed."""
+        removed: list[str] = []
+        with self.transaction() as db:
+            for source in sources:
+                removed.extend(row[0] for row in db.execute("SELECT id FROM chunks WHERE source = ?", (source,)))
+                db.execute("DELETE FROM chunks WHERE source = ?", (source,))
+                db.execute("DELETE FROM documents WHERE source = ?", (source,))
+        return removed
+
+    def remove_file(self, file: str) -> list[str]:
+        sources = [row[0] for row in self._db.execute("SELECT source FROM documents WHERE file = ?", (file,))]
+        removed = self.remove_documents(sources)
+        with self.transaction() as db:
+            db.execute("DELETE FROM files WHERE file = ?", (file,))
+        return removed
+
+    def documents(self) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT * FROM documents ORDER BY source").fetchall()
+        return [_document_dict(row) for row in rows]
+
+    def count_documents(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+
+    # --- chunks for retrieval -------------------------------------------------------------------------
+    def all_chunks(self) -> list[tuple[str, str, str]]:
+        """(chunk id, source, text) of every chunk, in a stable order."""
+        return [tuple(row) for row in self._db.execute("SELECT id, source, text FROM chunks ORDER BY id")]
+
+    def hydrate(self, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Chunk id -> chunk fields joined with its document's fields."""
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(chunk_ids), 900):
+            part = chunk_ids[start : start + 900]
+            query = (
+                "SELECT c.id AS chunk_id, c.start AS start, c.end AS end, c.text AS text, d.* FROM chunks c "
+                f"JOIN documents d ON d.source = c.source WHERE c.id IN ({','.join('?' * len(part))})"
+            )
+            for row in self._db.execute(query, part):
+                out[row["chunk_id"]] = _document_dict(row) | {
+                    "chunk_id": row["chunk_id"], "start": row["start"], "end": row["end"], "text": row["text"]
+                }
+        return out
+
+
+def _provenance(row: sqlite3.Row) -> Provenance:
+    return Provenance(
+        vetted_by=row["vetted_by"] or "",
+        vetted_on=row["vetted_on"] or "",
+        license=row["license"] or "",
+        version=row["version"] or "",
+        url=row["url"] or "",
+        groups=tuple(json.loads(row["groups"] or "[]")),
+    )
+
+
+def _document_dict(row: sqlite3.Row) -> dict[str, Any]:
+    data = {field: row[field] for field in DOC_FIELDS}
+    data["groups"] = json.loads(row["groups"] or "[]")
+    data["metadata"] = json.loads(row["metadata"] or "{}")
+    data["ingested_at"] = row["ingested_at"]
+    data["n_chunks"] = row["n_chunks"]
+    return data
+
+
+DIRECT_FILTER_FIELDS = set(DOC_FIELDS)
+
+
+def access_clause(groups: tuple[str, ...] | None) -> tuple[str, list[Any]]:
+    """SQL that admits public documents and those sharing a group with the caller."""
+    if not groups:
+        return "d.groups = '[]'", []
+    marks = ",".join("?" * len(groups))
+    return f"(d.groups = '[]' OR EXISTS (SELECT 1 FROM json_each(d.groups) WHERE value IN ({marks})))", list(groups)
+
+
+def filter_clause(filters: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``{"source": "a.md", "license": ["CC-BY-4.0", "CC0"], "year": 2020}`` as SQL over documents."""
+    parts, params = [], []
+    for field, wanted in filters.items():
+        column = f"d.{field}" if field in DIRECT_FILTER_FIELDS else "json_extract(d.metadata, ?)"
+        values = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
+        if field not in DIRECT_FILTER_FIELDS:
+            params.append(f"$.{field}")
+        parts.append(f"{column} IN ({','.join('?' * len(values))})")
+        params.extend(values)
+    return " AND ".join(parts) or "1", params
+
+
+def allowed_chunk_ids(catalog: Catalog, filters: dict[str, Any], groups: tuple[str, ...] | None) -> set[str]:
+    where_filters, filter_params = filter_clause(filters)
+    where_access, access_params = access_clause(groups)
+    query = (
+        "SELECT c.id FROM chunks c JOIN documents d ON d.source = c.source "
+        f"WHERE {where_filters} AND {where_access}"
+    )
+    return {row[0] for row in catalog._db.execute(query, filter_params + access_params)}
+
+
+def has_restricted(catalog: Catalog) -> bool:
+    return catalog._db.execute("SELECT 1 FROM documents WHERE groups != '[]' LIMIT 1").fetchone() is not None

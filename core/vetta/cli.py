@@ -1,0 +1,222 @@
+"""The ``vetta`` command line. The one place where errors become messages for people."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from .errors import VettaError
+
+
+class VettaGroup(click.Group):
+    """Turns every ``VettaError`` (and unreadable files) into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except VettaError as error:
+            raise click.ClickException(str(error)) from error
+        except PermissionError as error:
+            raise click.ClickException(f"{error.filename}: permission denied") from error
+
+    def list_commands(self, ctx):
+        _register_plugin_commands(self)
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        _register_plugin_commands(self)
+        return super().get_command(ctx, name)
+
+
+_plugin_commands_added = False
+
+
+def _register_plugin_commands(group: click.Group) -> None:
+    global _plugin_commands_added
+    if not _plugin_commands_added:
+        _plugin_commands_added = True
+        from .plugins import get_plugin_manager
+
+        get_plugin_manager().hook.register_commands(cli=group)
+
+
+def home_option(function):
+    @click.option("--home", type=click.Path(file_okay=False), help="State folder (default: $VETTA_HOME).")
+    @wraps(function)
+    def wrapper(*args, home=None, **kwargs):
+        if home:
+            os.environ["VETTA_HOME"] = home
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def _quiet_libraries() -> None:
+    """Model libraries print progress bars and advice on load; the CLI shows its own output only."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@click.group(cls=VettaGroup)
+@click.version_option(package_name="vetta")
+def cli():
+    """Domain assistants that answer only from vetted documents."""
+    _quiet_libraries()
+
+
+@cli.command()
+def domains():
+    """List installed domain packs."""
+    from .plugins import get_registry
+
+    registry = get_registry()
+    for name, pack in sorted(registry.domains.items()):
+        owner = registry.owners[("domains", name)]
+        click.echo(f"{name}\t{pack.title}\t({owner})")
+
+
+@cli.command()
+def plugins():
+    """List loaded plugins and what each registered."""
+    from .plugins import get_registry, plugin_names
+
+    registry = get_registry()
+    for name in plugin_names():
+        provided = sorted(f"{kind[:-1]}:{item}" for (kind, item), owner in registry.owners.items() if owner == name)
+        provided += sorted(
+            f"loader:{loader.name}" for loader, owner in registry.loaders if owner == name
+        )
+        click.echo(f"{name}\t{', '.join(provided)}")
+
+
+@cli.command()
+@click.argument("domain")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--starter", is_flag=True, help="Ingest the domain plugin's vetted starter corpus.")
+@click.option("--vetted-by", default="", help="Who reviewed these documents.")
+@click.option("--vetted-on", default="", help="Review date (default: today, or the stored date).")
+@click.option("--license", "license_", default="", help="Licence of the documents, e.g. CC-BY-4.0.")
+@click.option("--version", "version_", default="", help="Version of the documents.")
+@click.option("--url", default="", help="Where the documents were published.")
+@click.option("--group", "groups", multiple=True, help="Access group allowed to see them (repeatable).")
+@home_option
+def ingest(domain, paths, starter, vetted_by, vetted_on, license_, version_, url, groups):
+    """Load, chunk, embed and store documents; unchanged files are skipped."""
+    from tqdm import tqdm
+
+    from .api import Assistant
+
+    if not paths and not starter:
+        raise click.UsageError("give one or more PATHS, or --starter")
+    assistant = Assistant(domain)
+    bar = tqdm(unit="file", disable=None, file=sys.stderr, dynamic_ncols=True)
+    embedded = 0
+
+    def progress(kind: str, value: int) -> None:
+        nonlocal embedded
+        if kind == "total":
+            bar.reset(total=(bar.total or 0) + value)
+        elif kind == "file":
+            bar.update(value)
+        else:
+            embedded += value
+            bar.set_postfix(chunks=embedded)
+
+    reports = []
+    try:
+        if starter:
+            reports.append(assistant.ingest_starter(progress=progress))
+        if paths:
+            reports.append(
+                assistant.ingest(
+                    paths, vetted_by=vetted_by, vetted_on=vetted_on, license=license_, version=version_,
+                    url=url, groups=groups, progress=progress,
+                )
+            )
+    finally:
+        bar.close()
+    for report in reports:
+        for path, problem in report.failures:
+            click.echo(f"failed: {path}: {problem}", err=True)
+        click.echo(report.summary())
+    if any(report.failed for report in reports):
+        sys.exit(2)
+
+
+@cli.command()
+@click.argument("domain")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@home_option
+def sources(domain, as_json):
+    """List every document of a domain with its provenance."""
+    from .api import Assistant
+
+    docs = Assistant(domain).sources()
+    if as_json:
+        click.echo(json.dumps(docs, indent=2, default=str))
+        return
+    if not docs:
+        click.echo(f"no documents in {domain}")
+    for doc in docs:
+        groups = ",".join(doc["groups"]) or "everyone"
+        click.echo(
+            f"{doc['source']}\t{doc['title']}\tsha256:{doc['sha256'][:12]}\tvetted by {doc['vetted_by'] or '-'} "
+            f"on {doc['vetted_on'] or '-'}\t{doc['license'] or '-'}\tv{doc['version'] or '-'}\t{groups}"
+        )
+
+
+@cli.command()
+@click.argument("domain")
+@click.argument("source")
+@home_option
+def remove(domain, source):
+    """Remove a file (or one document of it) and its chunks from every index."""
+    from .api import Assistant
+
+    removed = Assistant(domain).remove(source)
+    click.echo(f"removed {source} ({removed} chunks)")
+
+
+@cli.command()
+@click.argument("domain")
+@click.argument("question")
+@click.option("--model", default=None, help="backend:model, e.g. transformers:HuggingFaceTB/SmolLM2-360M-Instruct")
+@click.option("-k", type=int, default=None, help="Passages to give the model.")
+@click.option("--group", "groups", multiple=True, help="Your access groups (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole answer as JSON.")
+@home_option
+def ask(domain, question, model, k, groups, as_json):
+    """Answer a question from the domain's vetted documents, with sources."""
+    from .api import Assistant
+
+    answer = Assistant(domain, model=model, groups=groups or None, k=k).ask(question)
+    if as_json:
+        click.echo(json.dumps(answer.as_dict(), indent=2, default=str))
+        return
+    for event in answer.events:
+        if event.action == "notice":
+            click.echo(f"! {event.message}")
+    click.echo(answer.text)
+    if answer.citations:
+        click.echo("\nSources:")
+        for cite in answer.citations:
+            p = cite.provenance
+            click.echo(
+                f"  [{cite.number}] {cite.title or cite.source} ({cite.source}, chars {cite.start}-{cite.end}; "
+                f"vetted by {p.vetted_by or '-'} on {p.vetted_on or '-'}; {p.license or 'licence not stated'})"
+            )
+    elif answer.abstained and answer.hits:
+        click.echo("\nClosest passages:")
+        for hit in answer.hits[:3]:
+            click.echo(f"  - {hit.title or hit.source} ({hit.source})")
+
+
+def main() -> None:  # pragma: no cover - console script
+    cli()

@@ -1,0 +1,16 @@
+"""The built-in embedder backend: sentence-transformers (``st:<model id or path>``)."""
+
+from __future__ import annotations
+
+from ..hookspecs import hookimpl
+
+
+def _sentence_transformers(model, settings):
+    from ..models.sentence_transformers import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(model, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size)
+
+
+@hookimpl
+def register_embedders(register):
+    register("st", _sentence_transformers)

@@ -1,0 +1,107 @@
+"""Loading files into text: the loader seam and the walk over what a user asked to ingest."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Iterator
+
+from .errors import LoaderError, SourceNotFoundError
+
+
+@dataclass(frozen=True)
+class LoadedText:
+    """What a loader makes of a file: one or more of these. ``record_id`` tells records of one file apart."""
+
+    text: str
+    title: str = ""
+    record_id: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class Loader:
+    """Turns a file into text. Subclasses set ``suffixes`` and implement ``load``.
+
+    ``load`` raises ``LoaderError`` (or any exception, which is reported as the file's problem) when the
+    file cannot be read; ingestion reports it and goes on with the other files.
+    """
+
+    name: ClassVar[str] = ""
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    fallback: ClassVar[bool] = False
+
+    def load(self, path: Path) -> list[LoadedText]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def loader_table(loaders: list[tuple[Loader, str]]) -> dict[str, Loader]:
+    """Suffix -> loader. A plugin's loader overrides a built-in fallback; two non-fallbacks conflict."""
+    from .errors import DuplicateRegistrationError
+
+    table: dict[str, tuple[Loader, str]] = {}
+    for loader, plugin in loaders:
+        for suffix in loader.suffixes:
+            suffix = suffix.lower()
+            if suffix in table:
+                current, owner = table[suffix]
+                if loader.fallback:
+                    continue
+                if not current.fallback:
+                    raise DuplicateRegistrationError(
+                        f"loader for {suffix!r} is registered twice: by {owner} and by {plugin}"
+                    )
+            table[suffix] = (loader, plugin)
+    return {suffix: loader for suffix, (loader, _) in table.items()}
+
+
+def suffix_of(path: Path) -> str:
+    name = path.name.lower()
+    for double in (".fhir.json", ".stac.json", ".geojson"):
+        if name.endswith(double):
+            return double
+    return path.suffix.lower()
+
+
+def discover(paths: list[Path], table: dict[str, Loader]) -> Iterator[Path]:
+    """Files under ``paths`` (directories recursively, hidden ones skipped) that some loader reads."""
+    for path in paths:
+        if not path.exists():
+            raise SourceNotFoundError(f"{path}: no such file or directory")
+        if path.is_file():
+            yield path
+            continue
+        for child in sorted(path.rglob("*")):
+            relative = child.relative_to(path)
+            if any(part.startswith(".") for part in relative.parts):
+                continue
+            if child.is_file() and suffix_of(child) in table and child.name != "provenance.json":
+                yield child
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_file(path: Path, table: dict[str, Loader]) -> list[LoadedText]:
+    loader = table.get(suffix_of(path))
+    if loader is None:
+        raise LoaderError(str(path), f"no loader for {suffix_of(path) or 'files without a suffix'} files")
+    try:
+        loaded = loader.load(path)
+    except LoaderError:
+        raise
+    except Exception as error:  # a loader's own failure becomes this file's problem, not the run's
+        raise LoaderError(str(path), f"{type(error).__name__}: {error}") from error
+    loaded = [item for item in loaded if item.text.strip()]
+    if not loaded:
+        raise LoaderError(str(path), "no text could be extracted (empty, or a scanned PDF without text)")
+    return loaded

@@ -1,0 +1,50 @@
+"""The two model seams: embedders (text -> vectors) and generators (messages -> text)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..config import Settings
+
+
+class Embedder(ABC):
+    """Turns texts into unit-length vectors. ``id`` names the model so a store can refuse a mismatch."""
+
+    id: str = ""
+    batch_size: int = 32
+
+    @abstractmethod
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Return a float32 array of shape (len(texts), dimensions), rows normalised to length 1."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+class Model(ABC):
+    """Writes text from chat messages (``[{"role": "system"|"user"|"assistant", "content": ...}]``)."""
+
+    id: str = ""
+
+    @abstractmethod
+    def generate(self, messages: list[dict[str, str]], max_new_tokens: int = 160) -> str:
+        """Return the reply to ``messages``, greedy (deterministic) unless the backend says otherwise."""
+
+
+EmbedderFactory = Callable[[str, "Settings"], Embedder]
+ModelFactory = Callable[[str, "Settings"], Model]
+
+
+def split_spec(spec: str, default_backend: str) -> tuple[str, str]:
+    """``"st:all-MiniLM-L6-v2"`` -> ``("st", "all-MiniLM-L6-v2")``; a bare id gets ``default_backend``.
+
+    Paths and hub ids (``C:\\models``, ``org/name``) are left whole when the prefix is not a backend name.
+    """
+    backend, sep, rest = spec.partition(":")
+    if sep and backend and "/" not in backend and "\\" not in backend and len(backend) > 1:
+        return backend, rest
+    return default_backend, spec

@@ -1,0 +1,132 @@
+"""Hybrid retrieval: BM25 and dense candidates, fused, filtered by document fields and access groups.
+
+Filters and access groups are applied inside both retrievers (a Chroma ``where`` clause, a BM25 weight
+mask), not after them, so a selective filter still returns ``k`` hits when ``k`` exist.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from .catalog import allowed_chunk_ids, has_restricted
+from .config import Settings
+from .errors import EmptyCorpusError
+from .models.base import Embedder
+from .store import DomainStore
+from .types import Hit, Provenance
+
+
+def chroma_where(filters: dict[str, Any], groups: tuple[str, ...] | None, restricted: bool) -> dict | None:
+    clauses: list[dict] = []
+    for field, wanted in filters.items():
+        if isinstance(wanted, (list, tuple, set)):
+            clauses.append({field: {"$in": list(wanted)}})
+        else:
+            clauses.append({field: wanted})
+    if restricted:
+        access = [{"public": True}] + [{f"group:{group}": True} for group in groups or ()]
+        clauses.append(access[0] if len(access) == 1 else {"$or": access})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def fuse(
+    lexical: list[tuple[str, float]], dense: list[tuple[str, float]], settings: Settings
+) -> list[tuple[str, float, dict[str, float]]]:
+    """Combine both rankings. ``convex``: min-max normalised scores, weighted; ``rrf``: reciprocal ranks."""
+    parts: dict[str, dict[str, float]] = {}
+    for name, ranking in (("bm25", lexical), ("dense", dense)):
+        for chunk_id, score in ranking:
+            parts.setdefault(chunk_id, {})[name] = score
+    fused: dict[str, float] = {}
+    if settings.fusion == "rrf":
+        for ranking in (lexical, dense):
+            for rank, (chunk_id, _) in enumerate(ranking):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (settings.rrf_k + rank + 1)
+    else:
+        weights = {"bm25": 1.0 - settings.dense_weight, "dense": settings.dense_weight}
+        for name, ranking in (("bm25", lexical), ("dense", dense)):
+            if not ranking:
+                continue
+            scores = np.array([score for _, score in ranking])
+            low, high = float(scores.min()), float(scores.max())
+            span = (high - low) or 1.0
+            for chunk_id, score in ranking:
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + weights[name] * (score - low) / span
+    ordered = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    return [(chunk_id, score, parts[chunk_id]) for chunk_id, score in ordered]
+
+
+class HybridRetriever:
+    def __init__(self, store: DomainStore, embedder: Embedder, settings: Settings):
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.last_timings: dict[str, float] = {}
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        filters: dict[str, Any] | None = None,
+        groups: tuple[str, ...] | None = None,
+    ) -> list[Hit]:
+        k = k or self.settings.k
+        filters = dict(filters or {})
+        if self.store.catalog.count_documents() == 0:
+            raise EmptyCorpusError(
+                f"domain {self.store.domain!r} has no documents yet; add some with "
+                f"`vetta ingest {self.store.domain} PATH`"
+            )
+        started = time.perf_counter()
+        lexical_index = self.store.ensure_lexical()
+        restricted = has_restricted(self.store.catalog)
+        mask = None
+        if filters or restricted:
+            allowed = allowed_chunk_ids(self.store.catalog, filters, groups)
+            if not allowed:
+                return []
+            mask = np.fromiter((chunk_id in allowed for chunk_id in lexical_index.ids), dtype=np.float32)
+        n = max(self.settings.candidates, k)
+        lexical = lexical_index.search(query, n, mask)
+        after_lexical = time.perf_counter()
+        vector = self.embedder.embed_query(query)
+        dense = self.store.dense_search(vector, n, chroma_where(filters, groups, restricted))
+        after_dense = time.perf_counter()
+        fused = fuse(lexical, dense, self.settings)
+        fused = [item for item in fused if item[1] >= self.settings.min_relevance][:k]
+        rows = self.store.catalog.hydrate([chunk_id for chunk_id, _, _ in fused])
+        hits = [_hit(rows[chunk_id], score, parts) for chunk_id, score, parts in fused if chunk_id in rows]
+        self.last_timings = {
+            "bm25": after_lexical - started,
+            "dense": after_dense - after_lexical,
+            "fuse": time.perf_counter() - after_dense,
+        }
+        return hits
+
+
+def _hit(row: dict[str, Any], score: float, parts: dict[str, float]) -> Hit:
+    return Hit(
+        chunk_id=row["chunk_id"],
+        source=row["source"],
+        text=row["text"],
+        score=float(score),
+        start=row["start"],
+        end=row["end"],
+        title=row["title"] or "",
+        sha256=row["sha256"],
+        provenance=Provenance(
+            vetted_by=row["vetted_by"] or "",
+            vetted_on=row["vetted_on"] or "",
+            license=row["license"] or "",
+            version=row["version"] or "",
+            url=row["url"] or "",
+            groups=tuple(row["groups"]),
+        ),
+        metadata=row["metadata"],
+        scores=dict(parts),
+    )

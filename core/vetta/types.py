@@ -1,0 +1,157 @@
+"""The small types that travel between pipeline stages.
+
+Third-party objects (LangChain documents, Chroma results, tensors) never cross a stage boundary; these do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who vetted a document, under what licence, and which version of it this is."""
+
+    vetted_by: str = ""
+    vetted_on: str = ""
+    license: str = ""
+    version: str = ""
+    url: str = ""
+    groups: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "vetted_by": self.vetted_by,
+            "vetted_on": self.vetted_on,
+            "license": self.license,
+            "version": self.version,
+            "url": self.url,
+            "groups": list(self.groups),
+        }
+
+
+@dataclass(frozen=True)
+class Document:
+    """One vetted document as a loader produced it, with its provenance.
+
+    ``source`` names the document uniquely inside a domain: a path relative to where it was ingested from,
+    a URL, or ``file#id`` for one record of a multi-document file (a BEIR corpus, a FHIR bundle).
+    ``file`` is the path on disk it came from (several documents may share one file).
+    """
+
+    source: str
+    text: str
+    sha256: str
+    domain: str
+    title: str = ""
+    file: str = ""
+    provenance: Provenance = field(default_factory=Provenance)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return self.provenance.groups
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document, the unit that is embedded, indexed and cited."""
+
+    id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    ordinal: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk found by retrieval, with the document fields a caller may filter, show or cite."""
+
+    chunk_id: str
+    source: str
+    text: str
+    score: float
+    start: int
+    end: int
+    title: str = ""
+    sha256: str = ""
+    provenance: Provenance = field(default_factory=Provenance)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered reference from an answer to one retrieved passage."""
+
+    number: int
+    chunk_id: str
+    source: str
+    title: str
+    sha256: str
+    start: int
+    end: int
+    quote: str
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an answer and the citations it carries."""
+
+    text: str
+    citations: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class GuardrailEvent:
+    """What a guardrail reports. ``block`` withholds the answer; ``notice`` is shown beside it."""
+
+    guardrail: str
+    action: Literal["block", "notice", "redact"]
+    message: str
+    stage: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``Assistant.ask`` returns. An abstention is an ordinary answer with ``abstained`` set."""
+
+    question: str
+    text: str
+    domain: str
+    citations: tuple[Citation, ...] = ()
+    sentences: tuple[Sentence, ...] = ()
+    abstained: bool = False
+    reason: str = ""
+    model: str = ""
+    hits: tuple[Hit, ...] = ()
+    events: tuple[GuardrailEvent, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@dataclass
+class IngestReport:
+    """Counts of one ingest run, and one line per file that failed."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}"
+            f" ({self.chunks_embedded} chunks embedded, {self.chunks_reused} reused)"
+        )
