@@ -62,6 +62,12 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import logging
+
+    logging.basicConfig(format="%(message)s", level=logging.WARNING)
+    logging.getLogger("vetta").setLevel(logging.INFO)
+    for noisy in ("pypdf", "chromadb", "transformers", "sentence_transformers", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 @click.group(cls=VettaGroup)

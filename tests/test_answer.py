@@ -1,0 +1,121 @@
+import pytest
+
+from vetta import GuardrailEvent, hookimpl
+from vetta.answer import attribute, build_messages, split_sentences
+from vetta.domains import DomainPack
+from vetta.testing import FakeModel
+
+
+def test_answer_cites_the_passage_it_used(fake_assistant, corpus):
+    assistant = fake_assistant()
+    assistant.ingest([corpus], vetted_by="Dr. A. Reviewer", license="CC-BY-4.0")
+    answer = assistant.ask("What is the first-line drug for type 2 diabetes?")
+    assert not answer.abstained
+    assert answer.citations
+    first = answer.citations[0]
+    assert first.source.endswith("diabetes.md")
+    assert first.provenance.vetted_by == "Dr. A. Reviewer"
+    assert first.quote and first.quote in (corpus / "diabetes.md").read_text()
+    assert answer.text.endswith("[1]")
+    assert answer.model == "fake:first-sentence"
+    assert {"retrieve", "generate"} <= set(answer.timings)
+
+
+def test_passages_enter_the_prompt_numbered_and_delimited(fake_assistant, fake_model, corpus):
+    assistant = fake_assistant()
+    assistant.ingest([corpus])
+    assistant.ask("What is the first-line drug for type 2 diabetes?")
+    prompt = fake_model.prompts[-1][-1]["content"]
+    assert '<passage id="1"' in prompt and "</passage>" in prompt
+    assert "Question: What is the first-line drug" in prompt
+
+
+def test_no_passage_means_no_model_call_and_an_abstention(fake_assistant, fake_model, corpus):
+    assistant = fake_assistant()
+    assistant.ingest([corpus])
+    answer = assistant.ask("anything", filters={"license": "none-such"})
+    assert answer.abstained
+    assert answer.text == DomainPack("x", "x").refusal
+    assert fake_model.prompts == []
+
+
+def test_citations_to_passages_that_were_not_retrieved_are_dropped(fake_assistant, corpus):
+    model = FakeModel(reply="Metformin is first-line for type 2 diabetes [7]. Made-up claim about Mars [9].")
+    assistant = fake_assistant(model=model, k=2)
+    assistant.ingest([corpus])
+    answer = assistant.ask("first-line drug for type 2 diabetes")
+    assert all(1 <= c.number <= 2 for c in answer.citations)
+    assert "[7]" not in answer.text and "[9]" not in answer.text
+    assert "Mars" not in answer.text, "a sentence matching no passage is not shown"
+
+
+def test_an_answer_that_cites_nothing_is_an_abstention(fake_assistant, corpus):
+    assistant = fake_assistant(model=FakeModel(reply="The moon is made of cheese."))
+    assistant.ingest([corpus])
+    answer = assistant.ask("first-line drug for type 2 diabetes")
+    assert answer.abstained
+    assert answer.hits, "the closest passages are shown with an abstention"
+
+
+class Blocker:
+    @hookimpl
+    def guard_query(self, question, domain):
+        return [GuardrailEvent("test-block", "block", "blocked for the test", "query")] if "forbidden" in question else []
+
+    @hookimpl
+    def guard_answer(self, answer, domain):
+        return [GuardrailEvent("notice", "notice", "not medical advice", "answer")]
+
+
+class Raiser:
+    @hookimpl
+    def guard_passages(self, question, hits, domain):
+        raise RuntimeError("guardrail crashed")
+
+
+def test_guardrails_block_and_notice(fake_assistant, register_plugin, corpus):
+    register_plugin(Blocker())
+    assistant = fake_assistant()
+    assistant.ingest([corpus])
+    blocked = assistant.ask("a forbidden question about metformin")
+    assert blocked.abstained and "blocked for the test" in blocked.text
+    fine = assistant.ask("first-line drug for type 2 diabetes")
+    assert not fine.abstained
+    assert [event.message for event in fine.events] == ["not medical advice"]
+
+
+def test_a_guardrail_that_raises_withholds_the_answer(fake_assistant, fake_model, register_plugin, corpus):
+    register_plugin(Raiser())
+    assistant = fake_assistant()
+    assistant.ingest([corpus])
+    answer = assistant.ask("first-line drug for type 2 diabetes")
+    assert answer.abstained
+    assert "guardrail failed" in answer.text and "guardrail crashed" in answer.text
+    assert not answer.citations
+    assert fake_model.prompts == [], "nothing reaches the model after a failed guardrail"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("One. Two [1]. Three!", ["One.", "Two [1].", "Three!"]),
+        ("Dose is 2.5 mg daily. Then stop.", ["Dose is 2.5 mg daily.", "Then stop."]),
+    ],
+)
+def test_split_sentences(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_attribute_keeps_valid_citations_and_matches_uncited_sentences():
+    from vetta import Hit
+
+    hits = [Hit("c1", "a.md", "Metformin is first-line.", 1.0, 0, 24), Hit("c2", "b.md", "Salt raises pressure.", 0.5, 0, 21)]
+    sentences, text = attribute("Metformin comes first [1, 5]. Salt raises blood pressure.", hits)
+    assert [s.citations for s in sentences] == [(1,), (2,)]
+    assert text == "Metformin comes first. [1] Salt raises blood pressure. [2]"
+
+
+def test_build_messages_uses_the_domain_prompt():
+    pack = DomainPack("d", "D", system_prompt="Only from passages.")
+    messages = build_messages("q?", [], pack)
+    assert messages[0] == {"role": "system", "content": "Only from passages."}
