@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from vetta import EmptyCorpusError, Hit
@@ -99,3 +101,13 @@ def test_langchain_retriever(fake_assistant, corpus):
     assert docs[0].metadata["source"].endswith("asthma.html")
     assert docs[0].metadata["vetted_by"] == "Dr. A. Reviewer"
     assert "salbutamol" in docs[0].page_content
+
+
+def test_ndcg_and_recall():
+    from vetta.evaluation import ndcg_at_k, recall_at_k, unique_in_order
+
+    assert ndcg_at_k(["a", "b"], {"a": 1}) == 1.0
+    assert abs(ndcg_at_k(["x", "a"], {"a": 1}) - 1 / math.log2(3)) < 1e-9
+    assert ndcg_at_k(["x"], {"a": 1}) == 0.0
+    assert recall_at_k(["a", "x"], {"a": 1, "b": 1}) == 0.5
+    assert unique_in_order(["a", "b", "a", "c"]) == ["a", "b", "c"]
