@@ -1,0 +1,1 @@
+"""vetta-finance: a vetta domain pack that explains financial concepts from vetted investor education material."""

@@ -1,0 +1,1 @@
+"""vetta-science: a vetta domain pack that answers science questions from vetted agency and registry sources."""
