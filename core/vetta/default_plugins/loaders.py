@@ -1,4 +1,9 @@
-"""Built-in loaders for the common formats. LangChain's community loaders do the reading."""
+"""Built-in loaders for the common formats.
+
+They call the well-kept parsers directly (pypdf, python-docx, Beautiful Soup, the csv module,
+charset-normalizer): the LangChain community loaders that used to wrap them are in a package that is
+being sunset (langchain-community 0.4), and LangChain's own tutorials now load files this way too.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,23 @@ import csv
 import json
 from pathlib import Path
 
+from ..errors import LoaderError
 from ..hookspecs import hookimpl
 from ..loaders import LoadedText, Loader
 
 
-def _join(pages) -> str:
-    return "\n\n".join(page.page_content for page in pages)
+def read_text(path: Path) -> str:
+    """UTF-8 when it is; otherwise the encoding charset-normalizer finds most likely."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None:
+            raise LoaderError(str(path), "not a text file (no encoding fits)") from None
+        return str(best)
 
 
 class TextFileLoader(Loader):
@@ -20,23 +36,29 @@ class TextFileLoader(Loader):
     fallback = True
 
     def load(self, path: Path) -> list[LoadedText]:
-        from langchain_community.document_loaders import TextLoader
-
-        text = _join(TextLoader(str(path), autodetect_encoding=True).load())
+        text = read_text(path)
         return [LoadedText(text=text, title=_first_heading(text) or path.stem)]
 
 
 class HtmlLoader(Loader):
+    """Visible text of an HTML page; scripts, styles and templates are dropped."""
+
     name = "html"
     suffixes = (".html", ".htm")
     fallback = True
 
     def load(self, path: Path) -> list[LoadedText]:
-        from langchain_community.document_loaders import BSHTMLLoader
+        from bs4 import BeautifulSoup
 
-        docs = BSHTMLLoader(str(path), open_encoding="utf-8", bs_kwargs={"features": "html.parser"}).load()
-        title = docs[0].metadata.get("title") if docs else ""
-        return [LoadedText(text=_join(docs), title=title or path.stem)]
+        soup = BeautifulSoup(read_text(path), "html.parser")
+        for tag in soup(["script", "style", "template", "noscript"]):
+            tag.decompose()
+        title = soup.title.get_text(strip=True) if soup.title else ""
+        if soup.title:
+            soup.title.decompose()
+        lines = (line.strip() for line in soup.get_text("\n").splitlines())
+        text = "\n".join(line for line in lines if line)
+        return [LoadedText(text=text, title=title or path.stem)]
 
 
 class PdfLoader(Loader):
@@ -45,28 +67,42 @@ class PdfLoader(Loader):
     fallback = True
 
     def load(self, path: Path) -> list[LoadedText]:
-        from langchain_community.document_loaders import PyPDFLoader
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
 
         try:
-            pages = PyPDFLoader(str(path)).load()
-        except Exception as error:
-            from ..errors import LoaderError
-
+            reader = PdfReader(str(path))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise LoaderError(str(path), "the PDF is encrypted")
+            pages = [page.extract_text() or "" for page in reader.pages]
+            title = (reader.metadata.title if reader.metadata else None) or ""
+        except LoaderError:
+            raise
+        except (PdfReadError, ValueError, KeyError, OSError) as error:
             raise LoaderError(str(path), f"unreadable PDF ({error})") from error
-        title = (pages[0].metadata.get("title") if pages else "") or path.stem
-        return [LoadedText(text=_join(pages), title=title, metadata={"pages": len(pages)})]
+        return [LoadedText(text="\n\n".join(pages), title=title or path.stem, metadata={"pages": len(pages)})]
 
 
 class DocxLoader(Loader):
+    """Paragraphs in order, then each table as rows of ``cell | cell``."""
+
     name = "docx"
     suffixes = (".docx",)
     fallback = True
 
     def load(self, path: Path) -> list[LoadedText]:
-        from langchain_community.document_loaders import Docx2txtLoader
+        import docx
+        from docx.opc.exceptions import PackageNotFoundError
 
-        text = _join(Docx2txtLoader(str(path)).load())
-        return [LoadedText(text=text, title=_first_heading(text) or path.stem)]
+        try:
+            document = docx.Document(str(path))
+        except (PackageNotFoundError, KeyError, ValueError) as error:
+            raise LoaderError(str(path), f"unreadable Word document ({error})") from error
+        parts = [paragraph.text for paragraph in document.paragraphs if paragraph.text.strip()]
+        for table in document.tables:
+            parts.extend(" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows)
+        title = document.core_properties.title or _first_heading("\n".join(parts)) or path.stem
+        return [LoadedText(text="\n".join(parts), title=title)]
 
 
 class CsvLoader(Loader):
@@ -77,11 +113,14 @@ class CsvLoader(Loader):
     fallback = True
 
     def load(self, path: Path) -> list[LoadedText]:
-        from langchain_community.document_loaders import CSVLoader
-
-        rows = CSVLoader(str(path), encoding="utf-8", csv_args={"dialect": _sniff(path)}).load()
-        text = "\n".join(row.page_content.replace("\n", "; ") for row in rows)
-        return [LoadedText(text=text, title=path.stem, metadata={"rows": len(rows)})]
+        text = read_text(path)
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        rows = list(csv.DictReader(text.splitlines(), dialect=dialect))
+        lines = ["; ".join(f"{key}: {value}" for key, value in row.items() if key) for row in rows]
+        return [LoadedText(text="\n".join(lines), title=path.stem, metadata={"rows": len(rows)})]
 
 
 class BeirJsonlLoader(Loader):
@@ -92,8 +131,6 @@ class BeirJsonlLoader(Loader):
     fallback = True
 
     def load(self, path: Path) -> list[LoadedText]:
-        from ..errors import LoaderError
-
         loaded = []
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
@@ -123,14 +160,6 @@ def _first_heading(text: str) -> str:
         if line:
             return line.lstrip("#").strip()[:200]
     return ""
-
-
-def _sniff(path: Path) -> type[csv.Dialect] | str:
-    sample = path.read_text(encoding="utf-8", errors="replace")[:4096]
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        return "excel"
 
 
 @hookimpl
