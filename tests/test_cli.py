@@ -130,3 +130,24 @@ def test_plugin_commands_are_added(register_plugin):
     assert result.output.strip() == "hello from a plugin"
     cli_module.cli.commands.pop("hello-extra")
     cli_module._plugin_commands_added = False
+
+
+def test_starter_ingests_only_the_files_its_manifest_lists(run, register_plugin, tmp_path):
+    from vetta import DomainPack
+
+    starter = tmp_path / "starter"
+    starter.mkdir()
+    (starter / "a.md").write_text("# A\nAlpha facts.")
+    (starter / "README.md").write_text("# Not a vetted document")
+    (starter / "provenance.json").write_text(json.dumps({"a.md": {"vetted_by": "Editor", "license": "CC0"}}))
+
+    class Pack:
+        @hookimpl
+        def register_domains(self, register):
+            register(DomainPack(name="demo", title="Demo", starter_corpus=starter))
+
+    register_plugin(Pack())
+    result = run("ingest", "demo", "--starter")
+    assert "added 1, updated 0, unchanged 0, failed 0" in result.output
+    docs = json.loads(run("sources", "demo", "--json").output)
+    assert [(d["source"], d["vetted_by"]) for d in docs] == [("demo-starter/a.md", "Editor")]

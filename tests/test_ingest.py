@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import minimal_pdf
 from vetta import LoaderError, SourceNotFoundError
+from vetta.testing import minimal_pdf
 
 
 def test_ingest_reports_added_then_unchanged_without_reembedding(fake_assistant, fake_embedder, corpus):
@@ -189,3 +189,70 @@ def test_changing_the_embedder_of_an_indexed_domain_is_refused(fake_assistant, c
 def test_loader_error_carries_path_and_problem():
     error = LoaderError("a.pdf", "unreadable PDF")
     assert str(error) == "a.pdf: unreadable PDF"
+
+
+def test_provenance_json_gives_per_file_provenance_and_title(fake_assistant, corpus):
+    (corpus / "provenance.json").write_text(json.dumps({
+        "diabetes.md": {"title": "Diabetes guidance", "url": "https://example.org/d", "license": "CC0",
+                        "vetted_by": "Dr. B", "version": "2", "groups": ["endo"]},
+    }))
+    assistant = fake_assistant()
+    assistant.ingest([corpus], vetted_by="Dr. A", license="CC-BY-4.0")
+    docs = {doc["source"].split("/")[-1]: doc for doc in assistant.sources()}
+    assert docs["diabetes.md"]["title"] == "Diabetes guidance"
+    assert (docs["diabetes.md"]["vetted_by"], docs["diabetes.md"]["license"]) == ("Dr. B", "CC0")
+    assert docs["diabetes.md"]["groups"] == ["endo"]
+    assert (docs["hypertension.txt"]["vetted_by"], docs["hypertension.txt"]["license"]) == ("Dr. A", "CC-BY-4.0")
+    assert "provenance.json" not in docs
+
+
+def test_a_changed_title_in_provenance_json_is_picked_up(fake_assistant, corpus):
+    manifest = corpus / "provenance.json"
+    manifest.write_text(json.dumps({"diabetes.md": {"title": "Old title"}}))
+    assistant = fake_assistant()
+    assistant.ingest([corpus])
+    manifest.write_text(json.dumps({"diabetes.md": {"title": "New title"}}))
+    report = assistant.ingest([corpus])
+    assert (report.updated, report.unchanged, report.chunks_embedded) == (1, 2, 0)
+    assert "New title" in {doc["title"] for doc in assistant.sources()}
+
+
+def test_a_misspelt_provenance_key_names_the_file_and_key(fake_assistant, corpus):
+    (corpus / "provenance.json").write_text(json.dumps({"diabetes.md": {"licence": "CC0"}}))
+    with pytest.raises(LoaderError, match=r"provenance.json: entry 'diabetes.md': licence"):
+        fake_assistant().ingest([corpus])
+
+
+def test_html_scripts_and_styles_are_not_text(fake_assistant, tmp_path):
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>T</title><style>.x{color:red}</style><script>var secret=1;</script></head>"
+        "<body><p>Visible words.</p></body></html>"
+    )
+    assistant = fake_assistant()
+    assistant.ingest([tmp_path])
+    text = assistant.retrieve("visible words", k=1)[0].text
+    assert "Visible words." in text and "secret" not in text and "color" not in text
+
+
+def test_docx_tables_and_legacy_encodings_are_read(fake_assistant, tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Dosing table")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "drug", "dose"
+    table.cell(1, 0).text, table.cell(1, 1).text = "amoxicillin", "500 mg"
+    document.save(tmp_path / "table.docx")
+    (tmp_path / "latin.txt").write_bytes("Café crème brûlée recipe for the cafétéria menu.".encode("latin-1"))
+    assistant = fake_assistant()
+    report = assistant.ingest([tmp_path])
+    assert report.failed == 0, report.failures
+    assert "amoxicillin | 500 mg" in assistant.retrieve("amoxicillin dose", k=1)[0].text
+    # a guessed encoding may differ on so short a text; what matters is that the file is read, not refused
+    assert "recipe for the caf" in assistant.retrieve("recipe menu", k=1)[0].text
+
+
+def test_a_corrupt_docx_is_reported(fake_assistant, tmp_path):
+    (tmp_path / "bad.docx").write_bytes(b"PK not really a zip")
+    report = fake_assistant().ingest([tmp_path])
+    assert report.failed == 1 and "bad.docx" in report.failures[0][0]

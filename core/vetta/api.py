@@ -11,7 +11,7 @@ from . import answer as answering
 from .config import Settings, load_settings, resolve_home
 from .domains import DomainPack
 from .errors import ConfigError, SourceNotFoundError, UnknownDomainError, VettaError
-from .ingest import IngestOptions, Ingestor, source_name
+from .ingest import IngestOptions, Ingestor, listed_files, source_name
 from .loaders import loader_table
 from .models.base import Embedder, Model, split_spec
 from .plugins import get_plugin_manager, get_registry
@@ -141,7 +141,8 @@ class Assistant:
         folder = self.pack.starter_corpus
         if folder is None or not Path(folder).is_dir():
             raise SourceNotFoundError(f"domain {self.domain!r} ships no starter corpus")
-        return self.ingest([folder], base=folder, prefix=f"{self.domain}-starter/", progress=progress)
+        files = listed_files(Path(folder))
+        return self.ingest(files, base=folder, prefix=f"{self.domain}-starter/", progress=progress)
 
     def sources(self) -> list[dict[str, Any]]:
         """Every stored document with its provenance."""

@@ -18,7 +18,7 @@ from .types import Chunk, Document, Provenance
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (file TEXT PRIMARY KEY, sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (file TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     source TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL, title TEXT, domain TEXT,
     vetted_by TEXT, vetted_on TEXT, license TEXT, version TEXT, url TEXT, groups TEXT, metadata TEXT,
@@ -69,21 +69,22 @@ class Catalog:
         return int(self.get_meta("generation") or 0)
 
     # --- files ----------------------------------------------------------------------------------------
-    def file_sha(self, file: str) -> str | None:
-        row = self._db.execute("SELECT sha256 FROM files WHERE file = ?", (file,)).fetchone()
+    def file_fingerprint(self, file: str) -> str | None:
+        row = self._db.execute("SELECT fingerprint FROM files WHERE file = ?", (file,)).fetchone()
         return row[0] if row else None
 
-    def set_file(self, file: str, sha256: str) -> None:
+    def set_file(self, file: str, fingerprint: str) -> None:
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO files VALUES (?, ?)", (file, sha256))
+            db.execute("INSERT OR REPLACE INTO files VALUES (?, ?)", (file, fingerprint))
 
     def files(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT file FROM files ORDER BY file")]
 
     # --- documents ------------------------------------------------------------------------------------
-    def document_shas(self, file: str) -> dict[str, tuple[str, Provenance]]:
+    def document_shas(self, file: str) -> dict[str, tuple[str, Provenance, str]]:
+        """Source -> (sha256, provenance, title) of each document stored from ``file``."""
         rows = self._db.execute("SELECT * FROM documents WHERE file = ?", (file,)).fetchall()
-        return {row["source"]: (row["sha256"], _provenance(row)) for row in rows}
+        return {row["source"]: (row["sha256"], _provenance(row), row["title"] or "") for row in rows}
 
     def chunk_ids(self, source: str) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]

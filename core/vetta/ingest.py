@@ -8,6 +8,7 @@ whatever it held before stays stored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Callable
 
 from .chunking import split
-from .errors import LoaderError, VettaError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import LoaderError
 from .loaders import Loader, discover, file_sha256, load_file, text_sha256
 from .models.base import Embedder
 from .store import DomainStore
@@ -53,20 +56,59 @@ def source_name(path: Path, options: IngestOptions) -> str:
     return f"{options.prefix}{name}"
 
 
+class ProvenanceEntry(BaseModel):
+    """One file's entry in a ``provenance.json``; a misspelt key is an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = ""
+    url: str = ""
+    license: str = ""
+    vetted_by: str = ""
+    vetted_on: str = ""
+    version: str = ""
+    groups: list[str] = []
+
+
 def read_provenance_files(paths: list[Path]) -> dict[Path, dict]:
-    """``provenance.json`` files beside the documents: ``{"file name": {"url": ..., "license": ...}}``."""
-    found: dict[Path, dict] = {}
+    """``provenance.json`` files beside the documents: ``{"file name": {"url": ..., "license": ...}}``.
+
+    A folder is searched recursively; for a single file only its own folder's manifest counts.
+    """
+    manifests: set[Path] = set()
     for root in paths:
-        folder = root if root.is_dir() else root.parent
-        for manifest in [folder / "provenance.json", *folder.rglob("provenance.json")]:
-            if manifest.exists() and manifest.parent not in found:
-                try:
-                    data = json.loads(manifest.read_text(encoding="utf-8"))
-                except json.JSONDecodeError as error:
-                    raise LoaderError(str(manifest), f"not valid JSON ({error})") from error
-                for name, entry in data.items():
-                    found[(manifest.parent / name).resolve()] = entry
+        if root.is_dir():
+            manifests.update(root.rglob("provenance.json"))
+        elif (root.parent / "provenance.json").exists():
+            manifests.add(root.parent / "provenance.json")
+    found: dict[Path, dict] = {}
+    for manifest in sorted(manifests):
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise LoaderError(str(manifest), f"not valid JSON ({error})") from error
+        if not isinstance(data, dict):
+            raise LoaderError(str(manifest), "must map file names to provenance entries")
+        for name, entry in data.items():
+            try:
+                checked = ProvenanceEntry.model_validate(entry)
+            except ValidationError as error:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+                raise LoaderError(str(manifest), f"entry {name!r}: {problems}") from error
+            found[(manifest.parent / name).resolve()] = checked.model_dump(exclude_defaults=True)
     return found
+
+
+def listed_files(folder: Path) -> list[Path]:
+    """The files a folder's ``provenance.json`` lists: a starter corpus ingests these and nothing else."""
+    manifest = folder / "provenance.json"
+    if not manifest.exists():
+        raise LoaderError(str(manifest), "missing: a starter corpus lists every document with its provenance")
+    names = json.loads(manifest.read_text(encoding="utf-8"))
+    missing = [name for name in names if not (folder / name).is_file()]
+    if missing:
+        raise LoaderError(str(manifest), f"lists files that are not there: {', '.join(missing)}")
+    return [folder / name for name in sorted(names)]
 
 
 class Ingestor:
@@ -108,8 +150,9 @@ class Ingestor:
         known = self.store.catalog.document_shas(file)
         previous_provenance = next(iter(known.values()))[1] if known else None
         provenance = _provenance(options, extra, previous_provenance)
-        if self.store.catalog.file_sha(file) == sha and all(p == provenance for _, p in known.values()):
-            report.unchanged += len(known) or 1
+        fingerprint = _fingerprint(sha, provenance, extra.get("title", ""))
+        if known and self.store.catalog.file_fingerprint(file) == fingerprint:
+            report.unchanged += len(known)
             return
         loaded = load_file(path, self.loaders)
         seen_sources = set()
@@ -127,7 +170,7 @@ class Ingestor:
                 metadata=dict(item.metadata),
             )
             previous = known.get(source)
-            if previous == (doc.sha256, provenance):
+            if previous == (doc.sha256, provenance, doc.title):
                 report.unchanged += 1
                 continue
             chunks = split(doc, options.chunk_size, options.chunk_overlap)
@@ -141,7 +184,7 @@ class Ingestor:
             self._flush(report)
             self.store.remove_documents(gone)
             report.updated += len(gone)
-        self._pending_files.append((file, sha))
+        self._pending_files.append((file, fingerprint))
 
     def _queue(self, doc: Document, chunks: list[Chunk], report: IngestReport) -> None:
         self._pending.append((doc, chunks))
@@ -167,9 +210,15 @@ class Ingestor:
             report.chunks_reused += len(all_ids) - len(todo)
             self.store.put(self._pending, vectors)
             self._pending, self._pending_new = [], 0
-        for file, sha in self._pending_files:  # only now is the file's content fully stored
-            self.store.catalog.set_file(file, sha)
+        for file, fingerprint in self._pending_files:  # only now is the file's content fully stored
+            self.store.catalog.set_file(file, fingerprint)
         self._pending_files = []
+
+
+def _fingerprint(sha: str, provenance: Provenance, title: str) -> str:
+    """What must match for a file to be skipped unread: its bytes, its provenance and a stated title."""
+    state = json.dumps([sha, provenance.as_dict(), title], sort_keys=True)
+    return hashlib.sha256(state.encode("utf-8")).hexdigest()
 
 
 def _provenance(options: IngestOptions, extra: dict, previous: Provenance | None) -> Provenance:

@@ -63,6 +63,29 @@ class FakeModel(Model):
         return f"{first} [1]"
 
 
+def minimal_pdf(text: str) -> bytes:
+    """A one-page PDF with ``text`` in Helvetica, built by hand so tests need no PDF writer."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 @pytest.fixture
 def vetta_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty VETTA_HOME for one test."""
@@ -112,5 +135,5 @@ def fake_assistant(vetta_home, fake_embedder, fake_model):
 
 
 __all__ = [
-    "FakeEmbedder", "FakeModel", "fake_assistant", "fake_embedder", "fake_model", "register_plugin", "vetta_home",
+    "FakeEmbedder", "FakeModel", "minimal_pdf", "fake_assistant", "fake_embedder", "fake_model", "register_plugin", "vetta_home",
 ]
