@@ -49,12 +49,86 @@ def test_citations_to_passages_that_were_not_retrieved_are_dropped(fake_assistan
     assert "Mars" not in answer.text, "a sentence matching no passage is not shown"
 
 
-def test_an_answer_that_cites_nothing_is_an_abstention(fake_assistant, corpus):
+def test_an_unsupported_answer_falls_back_to_quoting_the_passages(fake_assistant, corpus):
     assistant = fake_assistant(model=FakeModel(reply="The moon is made of cheese."))
     assistant.ingest([corpus])
     answer = assistant.ask("first-line drug for type 2 diabetes")
-    assert answer.abstained
+    assert answer.extractive and not answer.abstained
+    assert "Metformin is the first-line drug treatment" in answer.text
+    assert answer.citations[0].quote in (corpus / "diabetes.md").read_text()
+    assert [s.text for s in answer.removed] == ["The moon is made of cheese."]
+
+
+def test_without_fallback_an_unsupported_answer_is_an_abstention(fake_assistant, corpus):
+    assistant = fake_assistant(model=FakeModel(reply="The moon is made of cheese."), extractive_fallback=False)
+    assistant.ingest([corpus])
+    answer = assistant.ask("first-line drug for type 2 diabetes")
+    assert answer.abstained and not answer.citations
     assert answer.hits, "the closest passages are shown with an abstention"
+
+
+def test_a_question_the_passages_do_not_cover_abstains(fake_assistant, corpus):
+    assistant = fake_assistant(model=FakeModel(reply="Paris is the capital of France [1]."))
+    assistant.ingest([corpus])
+    answer = assistant.ask("What is the capital of France?")
+    assert answer.abstained
+    assert "Paris" not in answer.text
+
+
+def test_unsupported_sentences_are_removed_or_marked(fake_assistant, corpus):
+    reply = "Metformin is the first-line drug for type 2 diabetes [1]. Avoid metformin when the eGFR is below 45 [1]."
+    assistant = fake_assistant(model=FakeModel(reply=reply))
+    assistant.ingest([corpus])
+    answer = assistant.ask("first-line drug for type 2 diabetes")
+    assert "below 45" not in answer.text, "a number the passage does not state is not shown"
+    assert [s.verdict for s in answer.sentences] == ["supported"]
+    assert answer.sentences[0].score >= 0.6
+    assert [s.verdict for s in answer.removed] == ["unsupported"]
+
+    marked = fake_assistant(model=FakeModel(reply=reply), keep_unsupported=True).ask("first-line drug for type 2 diabetes")
+    assert "below 45. [1] [UNSUPPORTED]" in marked.text
+    assert [s.verdict for s in marked.sentences] == ["supported", "unsupported"]
+
+
+def test_citations_quote_the_supporting_text_with_its_span(fake_assistant, corpus):
+    assistant = fake_assistant()
+    assistant.ingest([corpus])
+    answer = assistant.ask("first-line drug for type 2 diabetes")
+    document = (corpus / "diabetes.md").read_text()
+    citation = answer.citations[0]
+    assert document[citation.start : citation.end] == citation.quote
+    assert citation.quote == answer.sentences[0].evidence
+    assert len(citation.sha256) == 64 and citation.chunk_id
+
+
+class BrokenVerifier:
+    @hookimpl
+    def register_verifiers(self, register):
+        class Broken:
+            id = "broken"
+
+            def verify_many(self, pairs):
+                raise RuntimeError("verifier crashed")
+
+        register("broken", lambda settings: Broken())
+
+
+def test_a_verifier_that_raises_withholds_the_answer(fake_assistant, register_plugin, corpus):
+    register_plugin(BrokenVerifier())
+    assistant = fake_assistant(verifier="broken")
+    assistant.ingest([corpus])
+    answer = assistant.ask("first-line drug for type 2 diabetes")
+    assert answer.abstained and not answer.citations
+    assert "verifier failed" in answer.text and "verifier crashed" in answer.text
+
+
+def test_an_unknown_verifier_is_a_config_error(fake_assistant, corpus):
+    from vetta import ConfigError
+
+    assistant = fake_assistant(verifier="nope")
+    assistant.ingest([corpus])
+    with pytest.raises(ConfigError, match="no verifier 'nope'"):
+        assistant.ask("first-line drug for type 2 diabetes")
 
 
 class Blocker:
@@ -110,9 +184,9 @@ def test_attribute_keeps_valid_citations_and_matches_uncited_sentences():
     from vetta import Hit
 
     hits = [Hit("c1", "a.md", "Metformin is first-line.", 1.0, 0, 24), Hit("c2", "b.md", "Salt raises pressure.", 0.5, 0, 21)]
-    sentences, text = attribute("Metformin comes first [1, 5]. Salt raises blood pressure.", hits)
+    sentences = attribute("Metformin comes first [1, 5]. Salt raises blood pressure.", hits)
     assert [s.citations for s in sentences] == [(1,), (2,)]
-    assert text == "Metformin comes first. [1] Salt raises blood pressure. [2]"
+    assert [s.text for s in sentences] == ["Metformin comes first.", "Salt raises blood pressure."]
 
 
 def test_build_messages_uses_the_domain_prompt():

@@ -1,25 +1,22 @@
-"""Answering: numbered passages in, a cited answer out.
+"""Answering: numbered passages in, cited and verified sentences out.
 
-Minimal on purpose: the model sees the retrieved passages as numbered, delimited data and is asked to cite
-them. Citations the model wrote are kept only if they point at a passage it was given; a sentence without
-a valid citation is attributed to the passage that shares the most content words with it, if any does.
-No passage, no model call: the assistant abstains.
+The model sees the retrieved passages as numbered, delimited data and is asked to cite them. Citations it
+wrote are kept only where they point at a passage it was given; a sentence without a valid citation is
+attributed to the passage that shares the most content words with it, if any does. Each sentence is then
+judged by the verifier against the passages it cites; only supported ones are shown. When none is, the
+extractive fallback quotes the passage sentences that answer the question best, if any covers it well.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .domains import DomainPack
 from .types import Citation, Hit, Sentence
+from .verify import SENTENCE_END, Verifier, content_words, evidence_sentences
 
 CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
-WORD = re.compile(r"[a-z0-9]+")
-STOPWORDS = frozenset(
-    "a an and are as at be by for from has have in is it its of on or that the this to was were which with "
-    "what when where who why how do does did can could should would may might not no".split()
-)
 
 
 def build_messages(question: str, hits: list[Hit], pack: DomainPack) -> list[dict[str, str]]:
@@ -36,15 +33,11 @@ def build_messages(question: str, hits: list[Hit], pack: DomainPack) -> list[dic
     return [{"role": "system", "content": pack.system_prompt}, {"role": "user", "content": user}]
 
 
-def content_words(text: str) -> set[str]:
-    return {word for word in WORD.findall(text.lower()) if word not in STOPWORDS and len(word) > 2}
-
-
 def split_sentences(text: str) -> list[str]:
     return [part.strip() for part in SENTENCE_END.split(text.strip()) if part.strip()]
 
 
-def attribute(text: str, hits: list[Hit], min_overlap: float = 0.3) -> tuple[list[Sentence], str]:
+def attribute(text: str, hits: list[Hit], min_overlap: float = 0.3) -> list[Sentence]:
     """Split the model's reply into sentences and give each the passages it cites (or best matches)."""
     sentences: list[Sentence] = []
     for raw in split_sentences(text):
@@ -68,26 +61,73 @@ def attribute(text: str, hits: list[Hit], min_overlap: float = 0.3) -> tuple[lis
             if best and best_share >= min_overlap:
                 numbers = [best]
         sentences.append(Sentence(text=bare, citations=tuple(numbers)))
-    rendered = " ".join(
-        sentence.text + "".join(f" [{n}]" for n in sentence.citations) for sentence in sentences
+    return sentences
+
+
+def verify_sentences(verifier: Verifier, sentences: list[Sentence], hits: list[Hit]) -> list[Sentence]:
+    """Each sentence judged against the passages it cites; a sentence citing nothing is unsupported."""
+    cited = [sentence for sentence in sentences if sentence.citations]
+    verdicts = verifier.verify_many(
+        [(sentence.text, [hits[number - 1].text for number in sentence.citations]) for sentence in cited]
     )
-    return sentences, rendered
+    judged = dict(zip(map(id, cited), verdicts))
+    out = []
+    for sentence in sentences:
+        verdict = judged.get(id(sentence))
+        if verdict is None:
+            out.append(replace(sentence, verdict="unsupported", score=0.0))
+        else:
+            out.append(replace(sentence, verdict=verdict.label, score=verdict.score, evidence=verdict.evidence))
+    return out
+
+
+def extractive_sentences(question: str, hits: list[Hit], min_coverage: float = 0.5, limit: int = 2) -> list[Sentence]:
+    """Passage sentences quoted verbatim that cover at least ``min_coverage`` of the question's words."""
+    wanted = content_words(question)
+    if not wanted:
+        return []
+    scored = []
+    for number, hit in enumerate(hits[:3], start=1):
+        for sentence in evidence_sentences([hit.text]):
+            coverage = len(wanted & content_words(sentence)) / len(wanted)
+            if coverage >= min_coverage:
+                scored.append((coverage, -number, sentence, number))
+    scored.sort(reverse=True)
+    return [
+        Sentence(text=sentence, citations=(number,), verdict="supported", score=1.0, evidence=sentence)
+        for _, _, sentence, number in scored[:limit]
+    ]
+
+
+def render(sentences: list[Sentence]) -> str:
+    parts = []
+    for sentence in sentences:
+        mark = "" if sentence.verdict in ("supported", "unchecked") else f" [{sentence.verdict.upper()}]"
+        parts.append(sentence.text + "".join(f" [{n}]" for n in sentence.citations) + mark)
+    return " ".join(parts)
 
 
 def citations_for(sentences: list[Sentence], hits: list[Hit]) -> list[Citation]:
-    used = sorted({number for sentence in sentences for number in sentence.citations})
-    return [citation(number, hits[number - 1]) for number in used]
-
-
-def citation(number: int, hit: Hit) -> Citation:
-    return Citation(
-        number=number,
-        chunk_id=hit.chunk_id,
-        source=hit.source,
-        title=hit.title,
-        sha256=hit.sha256,
-        start=hit.start,
-        end=hit.end,
-        quote=hit.text,
-        provenance=hit.provenance,
-    )
+    """One citation per passage a shown sentence cites, quoting the text that supported it."""
+    citations = []
+    for number in sorted({n for sentence in sentences for n in sentence.citations}):
+        hit = hits[number - 1]
+        quotes = [
+            s.evidence for s in sentences if number in s.citations and s.evidence and s.evidence in hit.text
+        ]
+        quote = quotes[0] if quotes else hit.text
+        start = hit.start + max(hit.text.find(quote), 0)
+        citations.append(
+            Citation(
+                number=number,
+                chunk_id=hit.chunk_id,
+                source=hit.source,
+                title=hit.title,
+                sha256=hit.sha256,
+                start=start,
+                end=start + len(quote),
+                quote=quote,
+                provenance=hit.provenance,
+            )
+        )
+    return citations

@@ -18,6 +18,7 @@ from .plugins import get_plugin_manager, get_registry
 from .retrieve import HybridRetriever
 from .store import DomainStore
 from .types import Answer, GuardrailEvent, Hit, IngestReport
+from .verify import Verifier
 
 _embedders: dict[tuple[str, str, str, int], Embedder] = {}
 _models: dict[tuple[str, str], Model] = {}
@@ -63,6 +64,7 @@ class Assistant:
         self._embedder = embedder if isinstance(embedder, Embedder) else None
         self._store: DomainStore | None = None
         self._retriever: HybridRetriever | None = None
+        self._verifier: Verifier | None = None
 
     # --- lazily built parts ---------------------------------------------------------------------------
     @property
@@ -96,6 +98,16 @@ class Assistant:
                 _models[key] = factories[backend](name, self.settings, self.home)
             self._model = _models[key]
         return self._model
+
+    @property
+    def verifier(self) -> Verifier:
+        if self._verifier is None:
+            factories = get_registry().verifiers
+            name = self.settings.verifier
+            if name not in factories:
+                raise ConfigError(f"no verifier {name!r}; installed: {', '.join(sorted(factories))}")
+            self._verifier = factories[name](self.settings)
+        return self._verifier
 
     @property
     def retriever(self) -> HybridRetriever:
@@ -192,22 +204,39 @@ class Assistant:
         )
         if blocked:
             return self._withheld(question, blocked, events, timings)
+        verifier = self.verifier  # resolved before generating: a bad setting is a config error, not a withholding
         started = time.perf_counter()
         reply = self.model.generate(answering.build_messages(question, hits, self.pack), self.settings.max_new_tokens)
         timings["generate"] = time.perf_counter() - started
-        sentences, text = answering.attribute(reply, hits)
-        cited = [sentence for sentence in sentences if sentence.citations]
-        if not cited:
-            return self._abstain(question, "the model's answer cites no passage", hits, events, timings)
+        started = time.perf_counter()
+        try:
+            sentences = answering.verify_sentences(verifier, answering.attribute(reply, hits), hits)
+        except Exception as error:  # fail closed: an unchecked answer is never shown
+            reason = f"withheld: the verifier failed ({type(error).__name__}: {error})"
+            events.append(GuardrailEvent("verifier", "block", reason, "verify"))
+            return self._withheld(question, reason, events, timings)
+        timings["verify"] = time.perf_counter() - started
+        supported = [s for s in sentences if s.verdict == "supported"]
+        rejected = [s for s in sentences if s.verdict != "supported"]
+        extractive = False
+        if not supported and self.settings.extractive_fallback:
+            supported, extractive = answering.extractive_sentences(question, hits), True
+        if not supported:
+            reason = "no sentence of the answer is supported by the vetted passages"
+            return self._abstain(question, reason, hits, events, timings, removed=rejected)
+        shown = sentences if self.settings.keep_unsupported and not extractive else supported
+        shown = [s for s in shown if s.citations]  # a sentence citing nothing is never shown
         result = Answer(
             question=question,
-            text=" ".join(s.text + "".join(f" [{n}]" for n in s.citations) for s in cited),
+            text=answering.render(shown),
             domain=self.domain,
-            citations=tuple(answering.citations_for(cited, hits)),
-            sentences=tuple(cited),
+            citations=tuple(answering.citations_for(shown, hits)),
+            sentences=tuple(shown),
             model=self.model.id,
             hits=tuple(hits),
             timings=timings,
+            extractive=extractive,
+            removed=tuple(rejected),
         )
         return self._final(result, events)
 
@@ -231,10 +260,10 @@ class Assistant:
             events=tuple(events), timings=timings,
         )
 
-    def _abstain(self, question, reason, hits, events, timings) -> Answer:
+    def _abstain(self, question, reason, hits, events, timings, removed=()) -> Answer:
         result = Answer(
             question=question, text=self.pack.refusal, domain=self.domain, abstained=True, reason=reason,
-            hits=tuple(hits), events=tuple(events), timings=timings,
+            hits=tuple(hits), events=tuple(events), timings=timings, removed=tuple(removed),
         )
         return self._final(result, events)
 

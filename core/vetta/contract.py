@@ -86,7 +86,7 @@ class DomainPackContract:
         assert fake_model.prompts[-1][0] == {"role": "system", "content": pack.system_prompt}
 
     def test_an_answer_without_citations_gives_the_domain_refusal(self, pack, fake_assistant):
-        assistant = fake_assistant(self.domain, model=FakeModel(reply="I am not sure."))
+        assistant = fake_assistant(self.domain, model=FakeModel(reply="I am not sure."), extractive_fallback=False)
         assistant.ingest_starter()
         answer = assistant.ask(self.question)
         assert answer.abstained and answer.text == pack.refusal

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from .loaders import Loader
     from .models.base import EmbedderFactory, ModelFactory
     from .types import Answer, GuardrailEvent, Hit
+    from .verify import VerifierFactory
 
 PROJECT = "vetta"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -62,6 +63,16 @@ def register_models(register: Callable[[str, ModelFactory], None]) -> None:
 
     Called once. ``factory(model: str, settings: Settings) -> Model`` is called the first time an answer
     needs the model; ``name`` is the prefix users write in ``--model name:model-id``.
+    """
+
+
+# --- verify -------------------------------------------------------------------------------------------
+@hookspec
+def register_verifiers(register: Callable[[str, VerifierFactory], None]) -> None:
+    """Register claim verifiers with ``register(name, factory)``.
+
+    Called once. ``factory(settings: Settings) -> Verifier`` is called the first time an answer is
+    verified; users pick one with the ``verifier`` setting. A verifier that raises withholds the answer.
     """
 
 

@@ -25,6 +25,7 @@ DEFAULT_PLUGINS = (
     "vetta.default_plugins.loaders",
     "vetta.default_plugins.embedders",
     "vetta.default_plugins.models",
+    "vetta.default_plugins.verifiers",
 )
 
 
@@ -72,6 +73,7 @@ class Registry:
     loaders: list[Any] = field(default_factory=list)
     embedders: dict[str, Any] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)
+    verifiers: dict[str, Any] = field(default_factory=dict)
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def add(self, kind: str, name: str, value: Any, plugin: str) -> None:
@@ -91,6 +93,7 @@ def get_registry() -> Registry:
     _collect(pm, "register_domains", lambda plugin: lambda pack: registry.add("domains", pack.name, pack, plugin))
     _collect(pm, "register_embedders", lambda plugin: lambda n, f: registry.add("embedders", n, f, plugin))
     _collect(pm, "register_models", lambda plugin: lambda n, f: registry.add("models", n, f, plugin))
+    _collect(pm, "register_verifiers", lambda plugin: lambda n, f: registry.add("verifiers", n, f, plugin))
     _collect(pm, "register_loaders", lambda plugin: lambda loader: registry.loaders.append((loader, plugin)))
     return registry
 

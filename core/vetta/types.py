@@ -100,10 +100,17 @@ class Citation:
 
 @dataclass(frozen=True)
 class Sentence:
-    """One sentence of an answer and the citations it carries."""
+    """One sentence of an answer, the citations it carries, and the verifier's verdict on it.
+
+    ``verdict`` is ``supported``, ``unsupported`` or ``contradicted`` once checked (``unchecked`` before);
+    ``evidence`` is the cited text that decided it.
+    """
 
     text: str
     citations: tuple[int, ...] = ()
+    verdict: str = "unchecked"
+    score: float | None = None
+    evidence: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,12 @@ class GuardrailEvent:
 
 @dataclass(frozen=True)
 class Answer:
-    """What ``Assistant.ask`` returns. An abstention is an ordinary answer with ``abstained`` set."""
+    """What ``Assistant.ask`` returns. An abstention is an ordinary answer with ``abstained`` set.
+
+    ``sentences`` are the ones shown, each verified; ``removed`` the ones the verifier rejected (shown only
+    with ``keep_unsupported``). ``extractive`` marks an answer quoted from the passages because the model's
+    own sentences failed verification.
+    """
 
     question: str
     text: str
@@ -131,6 +143,8 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     events: tuple[GuardrailEvent, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    extractive: bool = False
+    removed: tuple[Sentence, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

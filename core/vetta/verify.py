@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Callable, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Settings
 
 Label = Literal["supported", "unsupported", "contradicted"]
 
@@ -49,6 +52,9 @@ class Verifier(ABC):
     def verify_many(self, pairs: list[tuple[str, list[str]]]) -> list[Verdict]:
         """Judge several claims; backends that batch (neural models) override this."""
         return [self.verify(claim, evidence) for claim, evidence in pairs]
+
+
+VerifierFactory = Callable[["Settings"], Verifier]
 
 
 def evidence_sentences(texts: list[str]) -> list[str]:
