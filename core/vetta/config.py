@@ -29,6 +29,9 @@ class Settings(BaseModel):
     embed_batch_size: int = Field(32, ge=1)
     model: str = Field(DEFAULT_MODEL, description="backend:model used to write answers")
     max_new_tokens: int = Field(160, ge=1)
+    openai_base_url: str = Field(
+        "http://127.0.0.1:8000/v1", description="OpenAI-compatible server for openai:<model> (vLLM, Ollama...)"
+    )
     chunk_size: int = Field(1000, ge=50, description="characters per chunk")
     chunk_overlap: int = Field(150, ge=0)
     k: int = Field(5, ge=1, description="passages given to the model")

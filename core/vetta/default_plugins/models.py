@@ -1,4 +1,5 @@
-"""The built-in generation backend: local transformers (``transformers:<hub id or path>``)."""
+"""Built-in generation backends: local transformers (``transformers:<hub id or path>``) and any
+OpenAI-compatible server (``openai:<served model name>``, at the ``openai_base_url`` setting)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ def _transformers(model, settings, home):
     return TransformersModel(model, cache_dir=home / "models")
 
 
+def _openai_compatible(model, settings, home):
+    from ..models.openai_compatible import OpenAICompatibleModel
+
+    return OpenAICompatibleModel(model, base_url=settings.openai_base_url)
+
+
 @hookimpl
 def register_models(register):
     register("transformers", _transformers)
+    register("openai", _openai_compatible)
