@@ -210,6 +210,10 @@ def ask(domain, question, model, k, groups, as_json):
         if event.action == "notice":
             click.echo(f"! {event.message}")
     click.echo(answer.text)
+    if answer.extractive:
+        click.echo("(quoted from the sources: the model's own answer could not be verified)")
+    if answer.removed and not answer.abstained:
+        click.echo(f"({len(answer.removed)} unsupported sentence(s) removed; --json shows them)")
     if answer.citations:
         click.echo("\nSources:")
         for cite in answer.citations:
@@ -218,6 +222,7 @@ def ask(domain, question, model, k, groups, as_json):
                 f"  [{cite.number}] {cite.title or cite.source} ({cite.source}, chars {cite.start}-{cite.end}; "
                 f"vetted by {p.vetted_by or '-'} on {p.vetted_on or '-'}; {p.license or 'licence not stated'})"
             )
+            click.echo(f"      \"{cite.quote}\"")
     elif answer.abstained and answer.hits:
         click.echo("\nClosest passages:")
         for hit in answer.hits[:3]:
