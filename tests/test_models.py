@@ -152,3 +152,24 @@ def socket_free_port():
         yield port
 
     return free()
+
+
+def test_llama_cpp_backend_answers_from_the_packaged_gguf(vetta_home):
+    pytest.importorskip("llama_cpp", reason="optional extra vetta[llamacpp] is not installed")
+    from vetta.models.llama_cpp import LlamaCppModel
+
+    model = LlamaCppModel("smollm2-135m-instruct")
+    reply = model.generate(MESSAGES, max_new_tokens=24)
+    assert "metformin" in reply.lower()
+    assert model.generate(MESSAGES, max_new_tokens=24) == reply
+
+
+def test_llama_cpp_backend_without_the_extra_is_a_clear_error(vetta_home, monkeypatch):
+    import sys
+
+    from vetta import ConfigError
+    from vetta.models.llama_cpp import LlamaCppModel
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if not installed
+    with pytest.raises(ConfigError, match="vetta\\[llamacpp\\]"):
+        LlamaCppModel("smollm2-135m-instruct").generate(MESSAGES)

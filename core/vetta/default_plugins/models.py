@@ -1,5 +1,6 @@
 """Built-in generation backends: local transformers (``transformers:<hub id or path>``) and any
-OpenAI-compatible server (``openai:<served model name>``, at the ``openai_base_url`` setting)."""
+OpenAI-compatible server (``openai:<served model name>``, at the ``openai_base_url`` setting), and
+llama.cpp for GGUF files (``llamacpp:<path>``, optional extra)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,14 @@ def _openai_compatible(model, settings, home):
     return OpenAICompatibleModel(model, base_url=settings.openai_base_url)
 
 
+def _llama_cpp(model, settings, home):
+    from ..models.llama_cpp import LlamaCppModel
+
+    return LlamaCppModel(model)
+
+
 @hookimpl
 def register_models(register):
     register("transformers", _transformers)
     register("openai", _openai_compatible)
+    register("llamacpp", _llama_cpp)
