@@ -193,3 +193,12 @@ def test_build_messages_uses_the_domain_prompt():
     pack = DomainPack("d", "D", system_prompt="Only from passages.")
     messages = build_messages("q?", [], pack)
     assert messages[0] == {"role": "system", "content": "Only from passages."}
+
+
+def test_passages_too_far_from_the_question_mean_an_abstention(fake_assistant, fake_model, corpus):
+    assistant = fake_assistant(min_similarity=0.99)
+    assistant.ingest([corpus])
+    answer = assistant.ask("first-line drug for type 2 diabetes")
+    assert answer.abstained and "close enough" in answer.reason
+    assert answer.hits and fake_model.prompts == []
+    assert not fake_assistant(min_similarity=0.1).ask("first-line drug for type 2 diabetes").abstained

@@ -199,6 +199,10 @@ class Assistant:
         timings["retrieve"] = time.perf_counter() - started
         if not hits:
             return self._abstain(question, "no vetted passage matches the question", [], events, timings)
+        closest = max(hit.scores.get("dense", -1.0) for hit in hits)
+        if closest < self.settings.min_similarity:
+            reason = f"no vetted passage is close enough to the question ({closest:.2f} < {self.settings.min_similarity})"
+            return self._abstain(question, reason, hits, events, timings)
         blocked = self._guard(
             events, "passages", lambda: hook.guard_passages(question=question, hits=hits, domain=self.domain)
         )

@@ -66,7 +66,7 @@ def _quiet_libraries() -> None:
 
     logging.basicConfig(format="%(message)s", level=logging.WARNING)
     logging.getLogger("vetta").setLevel(logging.INFO)
-    for noisy in ("pypdf", "chromadb", "transformers", "sentence_transformers", "httpx"):
+    for noisy in ("bm25s", "pypdf", "chromadb", "transformers", "sentence_transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 

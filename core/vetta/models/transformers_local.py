@@ -8,6 +8,8 @@ model, so the first load rebuilds the model from its config and caches plain saf
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import threading
@@ -41,12 +43,11 @@ def packaged_smollm2_gguf() -> Path:
 def convert_gguf(gguf: Path, target: Path) -> Path:
     """Dequantise a GGUF checkpoint once and save it as safetensors + tokenizer in ``target``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
     log.info("preparing %s for first use (once, about 30 s) into %s", gguf.name, target)
-    hf_logging.disable_progress_bar()
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    with contextlib.redirect_stderr(io.StringIO()):  # the GGUF reader draws progress bars of its own
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
@@ -54,8 +55,9 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
     rebuilt.load_state_dict(loaded.state_dict(), strict=False)
     rebuilt.generation_config = loaded.generation_config
     partial = target.with_name(target.name + ".partial")
-    rebuilt.save_pretrained(str(partial))
-    tokenizer.save_pretrained(str(partial))
+    with contextlib.redirect_stderr(io.StringIO()):
+        rebuilt.save_pretrained(str(partial))
+        tokenizer.save_pretrained(str(partial))
     os.replace(partial, target)  # readers never see a half-written model
     return target
 
