@@ -55,6 +55,7 @@ def test_an_unsupported_answer_falls_back_to_quoting_the_passages(fake_assistant
     answer = assistant.ask("first-line drug for type 2 diabetes")
     assert answer.extractive and not answer.abstained
     assert "Metformin is the first-line drug treatment" in answer.text
+    assert "# Type 2 diabetes" not in answer.text, "a heading is not an answer"
     assert answer.citations[0].quote in (corpus / "diabetes.md").read_text()
     assert [s.text for s in answer.removed] == ["The moon is made of cheese."]
 
