@@ -203,3 +203,11 @@ def test_passages_too_far_from_the_question_mean_an_abstention(fake_assistant, f
     assert answer.abstained and "close enough" in answer.reason
     assert answer.hits and fake_model.prompts == []
     assert not fake_assistant(min_similarity=0.1).ask("first-line drug for type 2 diabetes").abstained
+
+
+def test_extractive_fallback_never_quotes_a_heading(fake_assistant, corpus):
+    assistant = fake_assistant(model=FakeModel(reply="Unrelated words entirely."))
+    assistant.ingest([corpus])
+    answer = assistant.ask("drug for type 2 diabetes")
+    assert answer.extractive
+    assert all(not s.text.startswith("#") for s in answer.sentences), answer.text
