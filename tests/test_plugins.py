@@ -81,3 +81,30 @@ def test_plugin_manager_is_built_once_and_resettable():
     assert get_plugin_manager() is first
     reset_plugin_manager()
     assert get_plugin_manager() is not first
+
+
+def test_any_langchain_loader_plugs_in(register_plugin, fake_assistant, tmp_path):
+    from langchain_core.document_loaders import BaseLoader
+    from langchain_core.documents import Document
+
+    from vetta.loaders import LangChainLoader
+
+    class RecipeLoader(BaseLoader):
+        def __init__(self, path):
+            self.path = path
+
+        def lazy_load(self):
+            for number, line in enumerate(self.path.read_text().splitlines()):
+                yield Document(page_content=line, metadata={"record_id": f"r{number}", "cuisine": "thai"})
+
+    class Plugin:
+        @hookimpl
+        def register_loaders(self, register):
+            register(LangChainLoader("recipes", (".recipes",), RecipeLoader, join=False))
+
+    register_plugin(Plugin())
+    (tmp_path / "book.recipes").write_text("Green curry uses coconut milk.\nPad thai uses rice noodles.\n")
+    assistant = fake_assistant()
+    assert assistant.ingest([tmp_path]).added == 2
+    hit = assistant.retrieve("rice noodles", k=1)[0]
+    assert hit.source.endswith("book.recipes#r1") and hit.metadata == {"cuisine": "thai"}

@@ -35,6 +35,47 @@ class Loader:
         raise NotImplementedError
 
 
+class LangChainLoader(Loader):
+    """Any LangChain ``BaseLoader`` as a vetta loader: ``factory(path)`` builds it for one file.
+
+    Each LangChain document it yields becomes one ``LoadedText`` (pages of one file are joined into one
+    text first when ``join`` is set); ``title`` and ``record_id`` come from its metadata when present.
+
+        register(LangChainLoader("epub", (".epub",), lambda path: UnstructuredEPubLoader(str(path))))
+    """
+
+    def __init__(self, name: str, suffixes: tuple[str, ...], factory, join: bool = True, fallback: bool = False):
+        self.name = name
+        self.suffixes = suffixes
+        self.factory = factory
+        self.join = join
+        self.fallback = fallback
+
+    def load(self, path: Path) -> list[LoadedText]:
+        documents = list(self.factory(path).lazy_load())
+        if not documents:
+            return []
+        title = str(documents[0].metadata.get("title") or path.stem)
+        if self.join:
+            text = "\n\n".join(doc.page_content for doc in documents)
+            return [LoadedText(text=text, title=title, metadata=_scalars(documents[0].metadata, "page"))]
+        return [
+            LoadedText(
+                text=doc.page_content,
+                title=str(doc.metadata.get("title") or title),
+                record_id=str(doc.metadata.get("record_id", doc.id or number)),
+                metadata=_scalars(doc.metadata),
+            )
+            for number, doc in enumerate(documents)
+        ]
+
+
+def _scalars(metadata: dict[str, Any], *drop: str) -> dict[str, Any]:
+    """Metadata worth keeping per document: scalar values, minus what vetta records itself."""
+    skip = {"source", "title", "record_id", *drop}
+    return {k: v for k, v in metadata.items() if isinstance(v, (str, int, float, bool)) and k not in skip}
+
+
 def loader_table(loaders: list[tuple[Loader, str]]) -> dict[str, Loader]:
     """Suffix -> loader. A plugin's loader overrides a built-in fallback; two non-fallbacks conflict."""
     from .errors import DuplicateRegistrationError
