@@ -101,6 +101,26 @@ def extractive_sentences(question: str, hits: list[Hit], min_coverage: float = 0
     ]
 
 
+def compose(
+    question: str, reply: str, hits: list[Hit], verifier: Verifier, *, keep_unsupported: bool, extractive_fallback: bool
+) -> tuple[list[Sentence], list[Sentence], bool]:
+    """The sentences to show, the ones the verifier rejected, and whether the shown ones are quotes.
+
+    Nothing shown means abstain. Only supported sentences are shown, unless ``keep_unsupported`` asks for
+    the rejected ones too (marked); a sentence citing nothing is never shown.
+    """
+    sentences = verify_sentences(verifier, attribute(reply, hits), hits)
+    supported = [s for s in sentences if s.verdict == "supported"]
+    rejected = [s for s in sentences if s.verdict != "supported"]
+    if not supported and extractive_fallback:
+        quoted = extractive_sentences(question, hits)
+        return quoted, rejected, bool(quoted)
+    if not supported:
+        return [], rejected, False
+    shown = sentences if keep_unsupported else supported
+    return [s for s in shown if s.citations], rejected, False
+
+
 def render(sentences: list[Sentence]) -> str:
     parts = []
     for sentence in sentences:

@@ -214,22 +214,19 @@ class Assistant:
         timings["generate"] = time.perf_counter() - started
         started = time.perf_counter()
         try:
-            sentences = answering.verify_sentences(verifier, answering.attribute(reply, hits), hits)
+            shown, rejected, extractive = answering.compose(
+                question, reply, hits, verifier,
+                keep_unsupported=self.settings.keep_unsupported,
+                extractive_fallback=self.settings.extractive_fallback,
+            )
         except Exception as error:  # fail closed: an unchecked answer is never shown
             reason = f"withheld: the verifier failed ({type(error).__name__}: {error})"
             events.append(GuardrailEvent("verifier", "block", reason, "verify"))
             return self._withheld(question, reason, events, timings)
         timings["verify"] = time.perf_counter() - started
-        supported = [s for s in sentences if s.verdict == "supported"]
-        rejected = [s for s in sentences if s.verdict != "supported"]
-        extractive = False
-        if not supported and self.settings.extractive_fallback:
-            supported, extractive = answering.extractive_sentences(question, hits), True
-        if not supported:
+        if not shown:
             reason = "no sentence of the answer is supported by the vetted passages"
             return self._abstain(question, reason, hits, events, timings, removed=rejected)
-        shown = sentences if self.settings.keep_unsupported and not extractive else supported
-        shown = [s for s in shown if s.citations]  # a sentence citing nothing is never shown
         result = Answer(
             question=question,
             text=answering.render(shown),
