@@ -127,7 +127,8 @@ def summarise(rows: list[dict], bot) -> dict:
     return {
         "model": bot.model.id,
         "verifier": bot.settings.verifier,
-        "min_similarity": bot.settings.min_similarity,
+        "min_similarity": bot.settings.min_similarity if bot.settings.min_similarity is not None
+        else bot.embedder.similarity_floor,
         "questions": {kind: sum(r["kind"] == kind for r in rows) for kind in ("answerable", "unanswerable")},
         "abstention_rate_unanswerable": rate("unanswerable", lambda r: r["answer"].abstained),
         "abstention_rate_answerable": rate("answerable", lambda r: r["answer"].abstained),

@@ -173,3 +173,14 @@ def test_llama_cpp_backend_without_the_extra_is_a_clear_error(vetta_home, monkey
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if not installed
     with pytest.raises(ConfigError, match="vetta\\[llamacpp\\]"):
         LlamaCppModel("smollm2-135m-instruct").generate(MESSAGES)
+
+
+def test_the_packaged_embedder_carries_its_calibrated_similarity_floor(vetta_home, corpus):
+    from vetta import Assistant
+    from vetta.testing import FakeModel
+
+    assistant = Assistant("general", model=FakeModel())
+    assert assistant.embedder.similarity_floor == 0.45
+    assistant.ingest([corpus])
+    assert assistant.ask("Which magazine was started first, Arthur's Magazine or First for Women?").abstained
+    assert not assistant.ask("Which drug is first-line for type 2 diabetes?").abstained

@@ -199,9 +199,11 @@ class Assistant:
         timings["retrieve"] = time.perf_counter() - started
         if not hits:
             return self._abstain(question, "no vetted passage matches the question", [], events, timings)
+        floor = self.settings.min_similarity
+        floor = self.embedder.similarity_floor if floor is None else floor
         closest = max(hit.scores.get("dense", -1.0) for hit in hits)
-        if closest < self.settings.min_similarity:
-            reason = f"no vetted passage is close enough to the question ({closest:.2f} < {self.settings.min_similarity})"
+        if closest < floor:
+            reason = f"no vetted passage is close enough to the question ({closest:.2f} < {floor})"
             return self._abstain(question, reason, hits, events, timings)
         blocked = self._guard(
             events, "passages", lambda: hook.guard_passages(question=question, hits=hits, domain=self.domain)

@@ -40,9 +40,10 @@ class Settings(BaseModel):
     dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="weight of the dense score in convex fusion")
     rrf_k: int = Field(60, ge=1)
     min_relevance: float = Field(0.0, description="hits whose fused score is below this are dropped")
-    min_similarity: float = Field(
-        0.0, ge=-1.0, le=1.0,
-        description="abstain when no passage's embedding similarity to the question reaches this",
+    min_similarity: float | None = Field(
+        None, ge=-1.0, le=1.0,
+        description="abstain when no passage's embedding similarity to the question reaches this "
+        "(default: the embedder's calibrated floor, 0.45 for all-MiniLM-L6-v2)",
     )
     verifier: str = Field("lexical", description="name of the registered verifier that checks each sentence")
     verifier_threshold: float | None = Field(None, description="override the verifier's own threshold")

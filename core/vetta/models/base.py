@@ -16,6 +16,9 @@ class Embedder(ABC):
 
     id: str = ""
     batch_size: int = 32
+    #: cosine similarity below which a passage is too far from a question to answer it, calibrated per
+    #: model (bench/answer_bench.py --tune); -1 means not calibrated, so no passage is refused for it
+    similarity_floor: float = -1.0
 
     @abstractmethod
     def embed(self, texts: list[str]) -> np.ndarray:
