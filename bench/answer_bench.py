@@ -140,6 +140,8 @@ def summarise(rows: list[dict], bot) -> dict:
         "not_judged_by_reference": judged_other,
         "citation_gold_share": round(cited_gold / citations, 4) if citations else None,
         "p50_ask_s": round(statistics.median(r["seconds"] for r in rows), 2),
+        "p50_ask_answered_s": round(statistics.median(
+            [r["seconds"] for r in rows if not r["answer"].abstained] or [0.0]), 2),
         "p95_ask_s": round(statistics.quantiles([r["seconds"] for r in rows], n=20)[18], 2),
         "answers": samples,
     }
