@@ -231,3 +231,7 @@ def ask(domain, question, model, k, groups, as_json):
 
 def main() -> None:  # pragma: no cover - console script
     cli()
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m vetta.cli
+    main()

@@ -10,6 +10,16 @@ from pathlib import Path
 import numpy as np
 
 
+def _bm25s():
+    """bm25s, imported on first use; it sets its own logger to DEBUG on import, which users should not see."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def _stemmer():
     import Stemmer
 
@@ -26,8 +36,7 @@ class LexicalIndex:
         self._lock = threading.Lock()
 
     def _tokenize(self, texts: list[str]):
-        import bm25s
-
+        bm25s = _bm25s()
         if self._stem is None:
             self._stem = _stemmer()
         return bm25s.tokenize(texts, stopwords="en", stemmer=self._stem, show_progress=False)
@@ -44,16 +53,14 @@ class LexicalIndex:
                 self._build(generation, chunks_loader())
 
     def _load(self, generation: int) -> None:
-        import bm25s
-
+        bm25s = _bm25s()
         ids = json.loads((self.folder / "ids.json").read_text())
         self._retriever = bm25s.BM25.load(str(self.folder / "index"), show_progress=False) if ids else None
         self._ids = ids
         self._generation = generation
 
     def _build(self, generation: int, chunks: list[tuple[str, str, str]]) -> None:
-        import bm25s
-
+        bm25s = _bm25s()
         ids = [chunk_id for chunk_id, _, _ in chunks]
         retriever = None
         partial = self.folder.with_name(self.folder.name + ".partial")
