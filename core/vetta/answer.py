@@ -89,8 +89,8 @@ def extractive_sentences(question: str, hits: list[Hit], min_coverage: float = 0
     scored = []
     for number, hit in enumerate(hits[:3], start=1):
         for sentence in evidence_sentences([hit.text]):
-            if sentence.startswith("#") or len(sentence.split()) < 5:  # headings and fragments answer nothing
-                continue
+            if sentence.startswith("#") or sentence.endswith(":") or len(sentence.split()) < 5:
+                continue  # headings, lead-ins without their list, and fragments answer nothing
             coverage = len(wanted & content_words(sentence)) / len(wanted)
             if coverage >= min_coverage:
                 scored.append((coverage, -number, sentence, number))
