@@ -211,3 +211,26 @@ def test_extractive_fallback_never_quotes_a_heading(fake_assistant, corpus):
     answer = assistant.ask("drug for type 2 diabetes")
     assert answer.extractive
     assert all(not s.text.startswith("#") for s in answer.sentences), answer.text
+
+
+def test_a_lead_in_line_is_quoted_with_its_list(fake_assistant, tmp_path):
+    (tmp_path / "stroke.md").write_text(
+        "# Stroke\n\nStroke is a medical emergency.\n\nOther signs of stroke come on suddenly:\n"
+        "- numbness of the face, arm or leg;\n- confusion or trouble speaking;\n\nCall 911 at once.\n"
+    )
+    assistant = fake_assistant(model=FakeModel(reply="Unrelated words entirely."))
+    assistant.ingest([tmp_path])
+    answer = assistant.ask("What are the signs of stroke?")
+    assert answer.extractive
+    quoted = answer.citations[0].quote
+    assert quoted.startswith("Other signs of stroke come on suddenly:") and "confusion or trouble speaking" in quoted
+    assert (tmp_path / "stroke.md").read_text()[answer.citations[0].start : answer.citations[0].end] == quoted
+
+
+def test_evidence_sentences_are_exact_substrings():
+    from vetta.verify import evidence_sentences
+
+    text = "Intro line. Second sentence!\nThe list:\n- one item;\n- two item.\n- orphan item here\n"
+    sentences = evidence_sentences([text])
+    assert sentences == ["Intro line.", "Second sentence!", "The list:\n- one item;\n- two item.\n- orphan item here"]
+    assert all(s in text for s in sentences)

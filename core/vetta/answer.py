@@ -9,6 +9,7 @@ extractive fallback quotes the passage sentences that answer the question best, 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 
@@ -82,22 +83,37 @@ def verify_sentences(verifier: Verifier, sentences: list[Sentence], hits: list[H
 
 
 def extractive_sentences(question: str, hits: list[Hit], min_coverage: float = 0.5, limit: int = 2) -> list[Sentence]:
-    """Passage sentences quoted verbatim that cover at least ``min_coverage`` of the question's words."""
+    """Passage sentences, quoted verbatim, that cover at least ``min_coverage`` of the question's words.
+
+    Words are weighted by how few of the retrieved passages contain them. Quotes are ranked by coverage
+    times their passage's retrieval score relative to the best passage; a second quote must come from the
+    same passage and rank at least 80% as high, so a list of heart attack signs never follows the stroke
+    signs.
+    """
     wanted = content_words(question)
     if not wanted:
         return []
+    passage_words = [content_words(hit.text) for hit in hits]
+    weight = {word: math.log(1 + len(hits) / (1 + sum(word in words for words in passage_words))) for word in wanted}
+    total = sum(weight.values()) or 1.0
     scored = []
+    top = max((hit.score for hit in hits), default=0.0)
     for number, hit in enumerate(hits[:3], start=1):
         for sentence in evidence_sentences([hit.text]):
-            if sentence.startswith("#") or len(sentence.split()) < 5:  # headings and fragments answer nothing
-                continue
-            coverage = len(wanted & content_words(sentence)) / len(wanted)
+            if sentence.startswith("#") or sentence.endswith(":") or len(sentence.split()) < 5:
+                continue  # headings, lead-ins without their list, and fragments answer nothing
+            coverage = sum(weight[word] for word in wanted & content_words(sentence)) / total
             if coverage >= min_coverage:
-                scored.append((coverage, -number, sentence, number))
+                relative = max(hit.score, 0.0) / top if top > 0 else 1.0
+                scored.append((coverage * relative, coverage, -number, sentence, number))
+    if not scored:
+        return []
     scored.sort(reverse=True)
+    best_rank, _, _, _, best_number = scored[0]
+    chosen = [item for item in scored[:limit] if item[4] == best_number and item[0] >= 0.8 * best_rank]
     return [
         Sentence(text=sentence, citations=(number,), verdict="supported", score=1.0, evidence=sentence)
-        for _, _, sentence, number in scored[:limit]
+        for _, _, _, sentence, number in chosen
     ]
 
 

@@ -54,9 +54,10 @@ def fuse(
                 continue
             scores = np.array([score for _, score in ranking])
             low, high = float(scores.min()), float(scores.max())
-            span = (high - low) or 1.0
             for chunk_id, score in ranking:
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + weights[name] * (score - low) / span
+                # a lone candidate (or a tie) is the best this retriever has: it scores 1, not 0
+                normalised = (score - low) / (high - low) if high > low else 1.0
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + weights[name] * normalised
     ordered = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     return [(chunk_id, score, parts[chunk_id]) for chunk_id, score in ordered]
 

@@ -57,12 +57,30 @@ class Verifier(ABC):
 VerifierFactory = Callable[["Settings"], Verifier]
 
 
+LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
+
+
 def evidence_sentences(texts: list[str]) -> list[str]:
-    sentences = []
+    """Sentences of the evidence, each an exact substring of it. A line that ends with a colon stays
+    together with the list that follows it, so "The signs are:" never stands alone without its items."""
+    out: list[str] = []
     for text in texts:
-        for line in text.splitlines():
-            sentences.extend(part.strip() for part in SENTENCE_END.split(line) if part.strip())
-    return sentences
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        index = 0
+        while index < len(lines):
+            line = lines[index]
+            end = index + 1
+            while line.endswith(":") and end < len(lines) and LIST_ITEM.match(lines[end]):
+                end += 1
+            if end > index + 1:
+                start = text.find(line)
+                stop = text.find(lines[end - 1], start) + len(lines[end - 1])
+                out.append(text[start:stop])
+            else:
+                body = LIST_ITEM.sub("", line)
+                out.extend(part.strip() for part in SENTENCE_END.split(body) if part.strip())
+            index = end
+    return out
 
 
 def _stem(word: str) -> str:
