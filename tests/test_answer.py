@@ -234,3 +234,12 @@ def test_evidence_sentences_are_exact_substrings():
     sentences = evidence_sentences([text])
     assert sentences == ["Intro line.", "Second sentence!", "The list:\n- one item;\n- two item.\n- orphan item here"]
     assert all(s in text for s in sentences)
+
+
+@pytest.mark.model
+def test_the_shipped_support_verifier_is_selectable(fake_assistant, corpus):
+    assistant = fake_assistant(verifier="support")
+    assistant.ingest([corpus])
+    answer = assistant.ask("What is the first-line drug for type 2 diabetes?")
+    assert assistant.verifier.id.startswith("support")
+    assert not answer.abstained and answer.sentences[0].verdict == "supported"

@@ -1,4 +1,5 @@
-"""The built-in verifier: the lexical floor (content-word and number coverage)."""
+"""Built-in verifiers: the lexical floor (content-word and number coverage) and ``support``, the trained
+support model shipped in ``vetta/models/weights`` (see its MODEL_CARD.md and docs/verifier.md)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ def _lexical(settings):
     return verifier
 
 
+def _support(settings):
+    from ..models.support import SupportVerifier
+
+    return SupportVerifier(threshold=settings.verifier_threshold)
+
+
 @hookimpl
 def register_verifiers(register):
     register("lexical", _lexical)
+    register("support", _support)
