@@ -237,6 +237,13 @@ class FeatureSupportVerifier(Verifier):
                 verdicts.append(Verdict("unsupported", 0.0, ""))
                 continue
             probs = self.probabilities(vector)
+            if vector[FEATURES.index("numbers_missing")]:
+                # The lexical floor's rule, kept as a rule: a number the evidence never states is not supported.
+                rest = 1 - probs["supported"]
+                capped = min(probs["supported"], self.threshold / 2)
+                scale = (1 - capped) / rest if rest > 0 else 0.0
+                probs = {"supported": capped, "contradicted": probs["contradicted"] * scale,
+                         "unsupported": probs["unsupported"] * scale if rest > 0 else 1 - capped}
             verdicts.append(_verdict(probs, self.threshold, decisive))
         return verdicts
 
