@@ -171,9 +171,10 @@ class _Embedder:
                 self.cache[text] = vector
         for text in texts:
             self.cache.move_to_end(text)
+        result = [self.cache[t] for t in texts]  # before eviction: one call may bring more texts than fit
         while len(self.cache) > self.size:
             self.cache.popitem(last=False)
-        return [self.cache[t] for t in texts]
+        return result
 
 
 class FeatureSupportVerifier(Verifier):
