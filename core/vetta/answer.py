@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import replace
 
-from .domains import DomainPack
+from .domains import DEFAULT_CITATION_TEMPLATE, DomainPack, format_citation
 from .types import Citation, Hit, Sentence
 from .verify import SENTENCE_END, Verifier, content_words, evidence_sentences
 
@@ -145,8 +145,11 @@ def render(sentences: list[Sentence]) -> str:
     return " ".join(parts)
 
 
-def citations_for(sentences: list[Sentence], hits: list[Hit]) -> list[Citation]:
-    """One citation per passage a shown sentence cites, quoting the text that supported it."""
+def citations_for(sentences: list[Sentence], hits: list[Hit], template: str = "") -> list[Citation]:
+    """One citation per passage a shown sentence cites, quoting the text that supported it.
+
+    ``template`` (the domain's ``citation_template``) formats each citation's ``label``.
+    """
     citations = []
     for number in sorted({n for sentence in sentences for n in sentence.citations}):
         hit = hits[number - 1]
@@ -166,6 +169,19 @@ def citations_for(sentences: list[Sentence], hits: list[Hit]) -> list[Citation]:
                 end=start + len(quote),
                 quote=quote,
                 provenance=hit.provenance,
+                label=format_citation(template or DEFAULT_CITATION_TEMPLATE, citation_fields(hit)),
             )
         )
     return citations
+
+
+def citation_fields(hit: Hit) -> dict:
+    """What a citation template may name: the document's metadata, provenance and identity."""
+    return {
+        **hit.metadata,
+        **{k: v for k, v in hit.provenance.as_dict().items() if k != "groups"},
+        "title": hit.title or hit.source,
+        "source": hit.source,
+        "sha256": hit.sha256,
+        "chunk_id": hit.chunk_id,
+    }

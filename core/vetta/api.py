@@ -233,7 +233,7 @@ class Assistant:
             question=question,
             text=answering.render(shown),
             domain=self.domain,
-            citations=tuple(answering.citations_for(shown, hits)),
+            citations=tuple(answering.citations_for(shown, hits, self.pack.citation_template)),
             sentences=tuple(shown),
             model=self.model.id,
             hits=tuple(hits),
@@ -271,11 +271,45 @@ class Assistant:
         return self._final(result, events)
 
     def _final(self, result: Answer, events: list[GuardrailEvent]) -> Answer:
+        """The answer guardrails have seen: blocks withhold it, removals take sentences out, notices stay."""
+        if self.pack.notice:
+            events.append(GuardrailEvent(f"{self.domain}-notice", "notice", self.pack.notice, "answer"))
         hook = get_plugin_manager().hook
+        seen = len(events)
         blocked = self._guard(events, "answer", lambda: hook.guard_answer(answer=result, domain=self.domain))
         if blocked:
             return self._withheld(result.question, blocked, events, result.timings)
-        return replace(result, events=tuple(events))
+        removals: dict[int, list[str]] = {}
+        for event in events[seen:]:
+            if event.action == "remove" and event.sentence is not None and not result.abstained:
+                if not 0 <= event.sentence < len(result.sentences):
+                    reason = f"withheld: guardrail {event.guardrail} removed sentence {event.sentence}, which does not exist"
+                    return self._withheld(result.question, reason, events, result.timings)
+                removals.setdefault(event.sentence, []).append(f"{event.guardrail}: {event.message}")
+        if not removals:
+            return replace(result, events=tuple(events))
+        kept = [s for number, s in enumerate(result.sentences) if number not in removals]
+        taken = [
+            replace(s, verdict="removed", evidence="; ".join(removals[number]))
+            for number, s in enumerate(result.sentences) if number in removals
+        ]
+        if not kept:
+            reason = "every sentence of the answer was removed by a guardrail: " + "; ".join(
+                message for messages in removals.values() for message in messages
+            )
+            return replace(
+                self._withheld(result.question, reason, events, result.timings),
+                text=self.pack.refusal, hits=result.hits, removed=tuple(result.removed) + tuple(taken),
+            )
+        hits = list(result.hits)
+        return replace(
+            result,
+            text=answering.render(kept),
+            sentences=tuple(kept),
+            citations=tuple(answering.citations_for(kept, hits, self.pack.citation_template)),
+            removed=tuple(result.removed) + tuple(taken),
+            events=tuple(events),
+        )
 
 
 __all__ = ["Assistant", "VettaError", "domain_pack"]

@@ -202,8 +202,17 @@ def access_clause(groups: tuple[str, ...] | None) -> tuple[str, list[Any]]:
 def filter_clause(filters: dict[str, Any]) -> tuple[str, list[Any]]:
     """``{"source": "a.md", "license": ["CC-BY-4.0", "CC0"], "year": 2020}`` as SQL over documents."""
     parts, params = [], []
+    from .retrieve import OPERATORS, check_operators
+
     for field, wanted in filters.items():
         column = f"d.{field}" if field in DIRECT_FILTER_FIELDS else "json_extract(d.metadata, ?)"
+        if isinstance(wanted, dict):
+            for op, value in check_operators(field, wanted).items():
+                if field not in DIRECT_FILTER_FIELDS:
+                    params.append(f"$.{field}")
+                parts.append(f"{column} {OPERATORS[op]} ?")  # a missing field (NULL) never matches
+                params.append(value)
+            continue
         values = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
         if field not in DIRECT_FILTER_FIELDS:
             params.append(f"$.{field}")

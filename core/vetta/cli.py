@@ -206,20 +206,21 @@ def ask(domain, question, model, k, groups, as_json):
     if as_json:
         click.echo(json.dumps(answer.as_dict(), indent=2, default=str))
         return
-    for event in answer.events:
-        if event.action == "notice":
-            click.echo(f"! {event.message}")
+    for alert in answer.alerts:
+        click.echo(f"!! {alert}")
     click.echo(answer.text)
     if answer.extractive:
         click.echo("(quoted from the sources: the model's own answer could not be verified)")
     if answer.removed and not answer.abstained:
         click.echo(f"({len(answer.removed)} unsupported sentence(s) removed; --json shows them)")
+    for notice in answer.notices:
+        click.echo(f"Note: {notice}")
     if answer.citations:
         click.echo("\nSources:")
         for cite in answer.citations:
             p = cite.provenance
             click.echo(
-                f"  [{cite.number}] {cite.title or cite.source} ({cite.source}, chars {cite.start}-{cite.end}; "
+                f"  [{cite.number}] {cite.label or cite.title or cite.source} (chars {cite.start}-{cite.end}; "
                 f"vetted by {p.vetted_by or '-'} on {p.vetted_on or '-'}; {p.license or 'licence not stated'})"
             )
             click.echo(f"      \"{cite.quote}\"")

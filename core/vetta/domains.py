@@ -11,6 +11,7 @@ DEFAULT_SYSTEM_PROMPT = (
     "If the passages do not contain the answer, say that the sources do not answer the question."
 )
 DEFAULT_REFUSAL = "The vetted sources do not answer this question."
+DEFAULT_CITATION_TEMPLATE = "{title} ({source})"
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,12 @@ class DomainPack:
     ``starter_corpus`` is a folder installed with the plugin; a ``provenance.json`` in it gives each file's
     source URL, licence, reviewer and version. ``settings`` are defaults for this domain (any ``Settings``
     field), which the user's config and arguments override.
+
+    ``notice`` is shown with every answer of the domain, abstentions included. ``citation_template`` is a
+    ``str.format`` template for a source line, over a citation's fields (``title``, ``source``, ``url``,
+    ``license``, ``vetted_by``, ``version``...) and its document's metadata (``year``, ``doi``...); a field
+    a document lacks renders empty. ``eval_set`` is a JSONL file of questions about the starter corpus that
+    ``vetta eval`` runs (see ``vetta.evaluation``).
     """
 
     name: str
@@ -29,3 +36,25 @@ class DomainPack:
     refusal: str = DEFAULT_REFUSAL
     starter_corpus: Path | None = None
     settings: tuple[tuple[str, object], ...] = ()
+    notice: str = ""
+    citation_template: str = DEFAULT_CITATION_TEMPLATE
+    eval_set: Path | None = None
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def format_citation(template: str, fields: dict) -> str:
+    """``template`` filled from ``fields``; missing fields render empty and leftover punctuation is tidied."""
+    import re
+
+    try:
+        text = template.format_map(_Blank({k: v for k, v in fields.items() if v not in (None, "")}))
+    except (ValueError, IndexError, AttributeError):  # a malformed template should not hide the source
+        text = f"{fields.get('title', '')} ({fields.get('source', '')})"
+    text = re.sub(r"\(\s*\)|doi:\s*(?=$|[.;,])", "", text)
+    text = re.sub(r"\s+([.,;])", r"\1", text)
+    text = re.sub(r"([.,;])(\s*[.,;])+", r"\1", text)
+    return re.sub(r"\s{2,}", " ", text).strip(" .;,")

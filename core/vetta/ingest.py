@@ -68,6 +68,8 @@ class ProvenanceEntry(BaseModel):
     vetted_on: str = ""
     version: str = ""
     groups: list[str] = []
+    metadata: dict[str, str | int | float | bool] = {}
+    """Document fields of the domain (``year``, ``doi``, ``bbox_west``...): stored, filterable, citable."""
 
 
 def read_provenance_files(paths: list[Path]) -> dict[Path, dict]:
@@ -150,7 +152,8 @@ class Ingestor:
         known = self.store.catalog.document_shas(file)
         previous_provenance = next(iter(known.values()))[1] if known else None
         provenance = _provenance(options, extra, previous_provenance)
-        fingerprint = _fingerprint(sha, provenance, extra.get("title", ""))
+        stated = dict(extra.get("metadata") or {})
+        fingerprint = _fingerprint(sha, provenance, extra.get("title", ""), stated)
         if known and self.store.catalog.file_fingerprint(file) == fingerprint:
             report.unchanged += len(known)
             return
@@ -167,7 +170,7 @@ class Ingestor:
                 title=extra.get("title") or item.title,
                 file=file,
                 provenance=provenance,
-                metadata=dict(item.metadata),
+                metadata={**item.metadata, **stated},
             )
             previous = known.get(source)
             if previous == (doc.sha256, provenance, doc.title):
@@ -215,9 +218,9 @@ class Ingestor:
         self._pending_files = []
 
 
-def _fingerprint(sha: str, provenance: Provenance, title: str) -> str:
-    """What must match for a file to be skipped unread: its bytes, its provenance and a stated title."""
-    state = json.dumps([sha, provenance.as_dict(), title], sort_keys=True)
+def _fingerprint(sha: str, provenance: Provenance, title: str, metadata: dict | None = None) -> str:
+    """What must match for a file to be skipped unread: its bytes, its provenance, stated title and fields."""
+    state = json.dumps([sha, provenance.as_dict(), title] + ([metadata] if metadata else []), sort_keys=True)
     return hashlib.sha256(state.encode("utf-8")).hexdigest()
 
 

@@ -34,6 +34,12 @@ class Loader:
     def load(self, path: Path) -> list[LoadedText]:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def accepts(self, path: Path) -> bool:
+        """Whether this loader reads ``path``. Override to sniff the content when a suffix is shared
+        (``.json``, ``.xml``, ``.html``): the first plugin loader that accepts a file reads it, else the
+        built-in fallback does."""
+        return True
+
 
 class LangChainLoader(Loader):
     """Any LangChain ``BaseLoader`` as a vetta loader: ``factory(path)`` builds it for one file.
@@ -76,24 +82,34 @@ def _scalars(metadata: dict[str, Any], *drop: str) -> dict[str, Any]:
     return {k: v for k, v in metadata.items() if isinstance(v, (str, int, float, bool)) and k not in skip}
 
 
-def loader_table(loaders: list[tuple[Loader, str]]) -> dict[str, Loader]:
-    """Suffix -> loader. A plugin's loader overrides a built-in fallback; two non-fallbacks conflict."""
+def loader_table(loaders: list[tuple[Loader, str]]) -> dict[str, tuple[Loader, ...]]:
+    """Suffix -> the loaders that may read it, plugins' first and built-in fallbacks last.
+
+    Several plugin loaders may share a suffix when each overrides ``accepts`` (sniffs the file); two that
+    would both take every file of a suffix conflict, and the error names both plugins.
+    """
     from .errors import DuplicateRegistrationError
 
-    table: dict[str, tuple[Loader, str]] = {}
+    table: dict[str, list[tuple[Loader, str]]] = {}
     for loader, plugin in loaders:
         for suffix in loader.suffixes:
-            suffix = suffix.lower()
-            if suffix in table:
-                current, owner = table[suffix]
-                if loader.fallback:
-                    continue
-                if not current.fallback:
-                    raise DuplicateRegistrationError(
-                        f"loader for {suffix!r} is registered twice: by {owner} and by {plugin}"
-                    )
-            table[suffix] = (loader, plugin)
-    return {suffix: loader for suffix, (loader, _) in table.items()}
+            claimants = table.setdefault(suffix.lower(), [])
+            if not loader.fallback:
+                for other, owner in claimants:
+                    if not other.fallback and not (_sniffs(other) and _sniffs(loader)):
+                        raise DuplicateRegistrationError(
+                            f"loader for {suffix.lower()!r} is registered twice: by {owner} and by {plugin}"
+                            " (loaders sharing a suffix must each override accepts())"
+                        )
+            claimants.append((loader, plugin))
+    return {
+        suffix: tuple(loader for loader, _ in sorted(claimants, key=lambda item: item[0].fallback))
+        for suffix, claimants in table.items()
+    }
+
+
+def _sniffs(loader: Loader) -> bool:
+    return type(loader).accepts is not Loader.accepts
 
 
 def suffix_of(path: Path) -> str:
@@ -104,7 +120,7 @@ def suffix_of(path: Path) -> str:
     return path.suffix.lower()
 
 
-def discover(paths: list[Path], table: dict[str, Loader]) -> Iterator[Path]:
+def discover(paths: list[Path], table: dict[str, tuple[Loader, ...]]) -> Iterator[Path]:
     """Files under ``paths`` (directories recursively, hidden ones skipped) that some loader reads."""
     for path in paths:
         if not path.exists():
@@ -132,9 +148,22 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_file(path: Path, table: dict[str, Loader]) -> list[LoadedText]:
-    loader = table.get(suffix_of(path))
+def choose_loader(path: Path, table: dict[str, tuple[Loader, ...]]) -> Loader | None:
+    candidates = table.get(suffix_of(path), ())
+    for loader in candidates:
+        try:
+            if loader.accepts(path):
+                return loader
+        except Exception as error:  # a sniffing loader that cannot read the file names the problem
+            raise LoaderError(str(path), f"{type(error).__name__}: {error}") from error
+    return None
+
+
+def load_file(path: Path, table: dict[str, tuple[Loader, ...]]) -> list[LoadedText]:
+    loader = choose_loader(path, table)
     if loader is None:
+        if suffix_of(path) in table:
+            raise LoaderError(str(path), f"none of the {suffix_of(path)} loaders recognises this file")
         raise LoaderError(str(path), f"no loader for {suffix_of(path) or 'files without a suffix'} files")
     try:
         loaded = loader.load(path)

@@ -19,10 +19,27 @@ from .store import DomainStore
 from .types import Hit, Provenance
 
 
+OPERATORS = {"$gte": ">=", "$gt": ">", "$lte": "<=", "$lt": "<", "$ne": "!="}
+
+
+def check_operators(field: str, wanted: dict) -> dict:
+    """A filter's operator dict, checked: known operators, numbers for the range ones."""
+    from .errors import ConfigError
+
+    for op, value in wanted.items():
+        if op not in OPERATORS:
+            raise ConfigError(f"filter on {field!r}: unknown operator {op!r}; use one of {', '.join(OPERATORS)}")
+        if op != "$ne" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ConfigError(f"filter on {field!r}: {op} needs a number, not {value!r} (store dates as YYYYMMDD)")
+    return wanted
+
+
 def chroma_where(filters: dict[str, Any], groups: tuple[str, ...] | None, restricted: bool) -> dict | None:
     clauses: list[dict] = []
     for field, wanted in filters.items():
-        if isinstance(wanted, (list, tuple, set)):
+        if isinstance(wanted, dict):  # {"$gte": 2015, "$lt": 2020}: one clause per operator
+            clauses.extend({field: {op: value}} for op, value in check_operators(field, wanted).items())
+        elif isinstance(wanted, (list, tuple, set)):
             clauses.append({field: {"$in": list(wanted)}})
         else:
             clauses.append({field: wanted})

@@ -96,6 +96,8 @@ class Citation:
     end: int
     quote: str
     provenance: Provenance = field(default_factory=Provenance)
+    label: str = ""
+    """The source line as the domain formats it (``DomainPack.citation_template``)."""
 
 
 @dataclass(frozen=True)
@@ -115,12 +117,19 @@ class Sentence:
 
 @dataclass(frozen=True)
 class GuardrailEvent:
-    """What a guardrail reports. ``block`` withholds the answer; ``notice`` is shown beside it."""
+    """What a guardrail reports.
+
+    ``block`` withholds the answer with ``message``; ``alert`` is shown before anything else (an emergency
+    message) and the answer still follows; ``notice`` is shown beside the answer; ``remove`` (from
+    ``guard_answer`` only) takes sentence number ``sentence`` (an index into ``answer.sentences``) out of
+    the answer before the user sees it, ``message`` saying why; ``redact`` records a redaction.
+    """
 
     guardrail: str
-    action: Literal["block", "notice", "redact"]
+    action: Literal["block", "alert", "notice", "remove", "redact"]
     message: str
     stage: str = ""
+    sentence: int | None = None
 
 
 @dataclass(frozen=True)
@@ -146,10 +155,22 @@ class Answer:
     extractive: bool = False
     removed: tuple[Sentence, ...] = ()
 
+    @property
+    def alerts(self) -> list[str]:
+        """Messages to show before anything else (emergency guidance)."""
+        return [event.message for event in self.events if event.action == "alert"]
+
+    @property
+    def notices(self) -> list[str]:
+        """Messages to show beside the answer (standing notices, guardrail remarks)."""
+        return [event.message for event in self.events if event.action == "notice"]
+
     def as_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
 
-        return asdict(self)
+        data = asdict(self)
+        data["alerts"], data["notices"] = self.alerts, self.notices
+        return data
 
 
 @dataclass
