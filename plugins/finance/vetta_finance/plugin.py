@@ -1,10 +1,15 @@
-"""Hook implementations of the finance domain pack."""
+"""Hook implementations of the finance domain pack: the domain, its loaders and its guardrails."""
 
 from pathlib import Path
 
 from vetta import DomainPack, hookimpl
 
-from .prompts import REFUSAL, SYSTEM_PROMPT
+from . import guardrails
+from .edgar import EdgarFilingLoader
+from .prompts import CITATION_TEMPLATE, NOTICE, REFUSAL, SYSTEM_PROMPT
+from .xbrl_csv import XbrlCsvLoader
+
+HERE = Path(__file__).parent
 
 
 @hookimpl
@@ -13,9 +18,31 @@ def register_domains(register):
         DomainPack(
             name="finance",
             title="Finance",
-            description="Investor education (SEC): filings, financial statements, interest, diversification.",
+            description=(
+                "Reading filings and financial statements (SEC), investor education, and official US "
+                "statistics (FDIC, Federal Reserve, BLS, BEA, Treasury, IRS)."
+            ),
             system_prompt=SYSTEM_PROMPT,
             refusal=REFUSAL,
-            starter_corpus=Path(__file__).parent / "corpus",
+            starter_corpus=HERE / "corpus",
+            notice=NOTICE,
+            citation_template=CITATION_TEMPLATE,
+            eval_set=HERE / "eval" / "questions.jsonl",
         )
     )
+
+
+@hookimpl
+def register_loaders(register):
+    register(EdgarFilingLoader())
+    register(XbrlCsvLoader())
+
+
+@hookimpl
+def guard_query(question, domain):
+    return guardrails.check_question(question) if domain == guardrails.DOMAIN else []
+
+
+@hookimpl
+def guard_answer(answer, domain):
+    return guardrails.check_answer(answer) if domain == guardrails.DOMAIN else []
