@@ -1,7 +1,11 @@
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from vetta import hookimpl
+from vetta.cli import cli
+from vetta.testing import FakeEmbedder, FakeModel
 from vetta.testing import *  # noqa: F401,F403  (shared fixtures: vetta_home, fake_assistant, register_plugin...)
 
 
@@ -24,3 +28,29 @@ def corpus(tmp_path: Path) -> Path:
     )
     (folder / ".hidden.txt").write_text("This hidden file must never be ingested.")
     return folder
+
+
+class FakeBackends:
+    """Registers the fakes under backend names, so the CLI can be driven with --model fake:x."""
+
+    @hookimpl
+    def register_embedders(self, register):
+        register("fake", lambda model, settings: FakeEmbedder())
+
+    @hookimpl
+    def register_models(self, register):
+        register("fake", lambda model, settings, home: FakeModel())
+
+
+@pytest.fixture
+def run(register_plugin, vetta_home, tmp_path, monkeypatch):
+    register_plugin(FakeBackends())
+    (vetta_home).mkdir(parents=True, exist_ok=True)
+    (vetta_home / "config.toml").write_text('embedder = "fake:bow"\nmodel = "fake:first"\n')
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke

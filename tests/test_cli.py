@@ -5,33 +5,6 @@ from click.testing import CliRunner
 
 from vetta import hookimpl
 from vetta.cli import cli
-from vetta.testing import FakeEmbedder, FakeModel
-
-
-class FakeBackends:
-    """Registers the fakes under backend names, so the CLI can be driven with --model fake:x."""
-
-    @hookimpl
-    def register_embedders(self, register):
-        register("fake", lambda model, settings: FakeEmbedder())
-
-    @hookimpl
-    def register_models(self, register):
-        register("fake", lambda model, settings, home: FakeModel())
-
-
-@pytest.fixture
-def run(register_plugin, vetta_home, tmp_path, monkeypatch):
-    register_plugin(FakeBackends())
-    (vetta_home).mkdir(parents=True, exist_ok=True)
-    (vetta_home / "config.toml").write_text('embedder = "fake:bow"\nmodel = "fake:first"\n')
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 def test_domains_and_plugins(run):

@@ -15,7 +15,7 @@ def test_every_hookspec_is_documented_and_tested():
     """Like datasette's meta-test: a hook nobody tests or documents is a hook nobody can rely on."""
     specs = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "vetta_spec")]
     assert specs, "no hookspecs found"
-    test_text = "".join(path.read_text() for path in TESTS.glob("test_*.py"))
+    test_text = "".join(path.read_text() for path in [*TESTS.glob("test_*.py"), TESTS / "conftest.py"])
     docs = (TESTS.parent / "docs" / "plugins.md").read_text()
     for name in specs:
         spec = getattr(hookspecs, name)

@@ -230,6 +230,62 @@ def ask(domain, question, model, k, groups, as_json):
             click.echo(f"  - {hit.title or hit.source} ({hit.source})")
 
 
+@cli.command("eval")
+@click.argument("domain")
+@click.option("--set", "eval_set", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="An eval set (JSONL) instead of the one the domain ships.")
+@click.option("--beir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/): retrieval nDCG@10, recall@10.")
+@click.option("--split", default="test", show_default=True, help="The qrels split of a BEIR folder.")
+@click.option("--limit", type=int, default=None, help="Only the first N questions or queries.")
+@click.option("--model", default=None, help="backend:model for the answers.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report, every answer included, as JSON.")
+@home_option
+def eval_(domain, eval_set, beir, split, limit, model, as_json):
+    """Run a domain's eval set (or your own, or a BEIR folder) and check its thresholds.
+
+    The domain's starter corpus and BEIR corpora go to VETTA_HOME/eval/, apart from your documents; reruns
+    skip what is already there. --set questions are asked of your own documents. Exit status 1 when a
+    threshold (retrieval hit rate 0.9, abstention accuracy 0.9, no unsupported sentence shown) is missed.
+    """
+    from . import evaluation
+    from .api import domain_pack
+
+    pack = domain_pack(domain)
+    if beir is not None:
+        assistant = evaluation.scratch_assistant(domain, f"beir-{beir.resolve().name}", model=model)
+        report = evaluation.run_beir(assistant, beir, split=split, limit=limit)
+        click.echo(json.dumps(report, indent=2) if as_json else
+                   f"{report['dataset']} ({report['split']}, {report['queries']} queries): "
+                   f"nDCG@10 {report['ndcg@10']}, recall@10 {report['recall@10']}, p50 {report['p50_ms']} ms")
+        return
+    path = eval_set or pack.eval_set
+    if path is None:
+        raise click.ClickException(f"domain {domain!r} ships no eval set; pass --set questions.jsonl")
+    questions = evaluation.read_eval_set(Path(path))[:limit]
+    if eval_set is not None:  # your own questions about the documents you ingested
+        from .api import Assistant
+
+        assistant = Assistant(domain, model=model)
+    else:  # the domain's questions about its starter corpus, kept apart from your documents
+        assistant = evaluation.scratch_assistant(domain, f"{domain}-starter", model=model)
+        click.echo(f"starter corpus: {assistant.ingest_starter().summary()}", err=True)
+    with click.progressbar(length=len(questions), label="asking", file=sys.stderr) as bar:
+        report = evaluation.run_eval_set(assistant, questions, progress=lambda *_: bar.update(1))
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        n = report["questions"]
+        click.echo(f"{domain}: {n['answerable']} answerable, {n['unanswerable']} unanswerable questions "
+                   f"(model {report['model']}, verifier {report['verifier']})")
+        for key in ("retrieval_hit_rate", "answered_rate", "keyword_accuracy", "supported_sentence_rate",
+                    "judge_supported_rate", "citation_accuracy", "abstention_accuracy", "unsupported_shown"):
+            mark = {True: "  pass", False: "  FAIL"}.get(report["passed"].get(key), "")
+            click.echo(f"  {key:<24} {report[key]}{mark}")
+    if not all(report["passed"].values()):
+        sys.exit(1)
+
+
 def main() -> None:  # pragma: no cover - console script
     cli()
 

@@ -6,6 +6,11 @@ import csv
 import json
 import math
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import ConfigError, SourceNotFoundError
 
 
 def read_queries(path: Path) -> dict[str, str]:
@@ -38,3 +43,175 @@ def recall_at_k(ranked: list[str], relevant: dict[str, int], k: int = 10) -> flo
 def unique_in_order(items: list[str]) -> list[str]:
     seen: set[str] = set()
     return [item for item in items if not (item in seen or seen.add(item))]
+
+
+# --- a domain's own eval set (``vetta eval <domain>``) ------------------------------------------------------
+
+THRESHOLDS = {"retrieval_hit_rate": 0.9, "abstention_accuracy": 0.9, "unsupported_shown": 0}
+
+
+class EvalQuestion(BaseModel):
+    """One line of a domain's eval set (JSONL). ``gold`` names starter-corpus files; ``keywords`` are words
+    any correct answer contains."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    question: str
+    answerable: bool
+    gold: list[str] = []
+    answer: str = ""
+    keywords: list[str] = []
+
+
+def read_eval_set(path: Path) -> list[EvalQuestion]:
+    """The questions of an eval set; a malformed line is an error naming the file and line."""
+    if not path.is_file():
+        raise SourceNotFoundError(f"{path}: no such eval set")
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            question = EvalQuestion.model_validate_json(line)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            raise ConfigError(f"{path}:{number}: {'.'.join(map(str, problem['loc'])) or 'line'}: {problem['msg']}")
+        if question.answerable and not question.gold:
+            raise ConfigError(f"{path}:{number}: an answerable question needs its gold document(s)")
+        questions.append(question)
+    if not questions:
+        raise ConfigError(f"{path}: the eval set is empty")
+    return questions
+
+
+def _file_of(source: str) -> str:
+    return Path(source.split("#", 1)[0]).name
+
+
+def run_eval_set(assistant, questions: list[EvalQuestion], progress=None) -> dict[str, Any]:
+    """Ask every question; score retrieval, grounding, citations and abstention.
+
+    Retrieval hit: a gold file among the ``k`` passages retrieved. Supported sentences: shown sentences whose
+    verdict is ``supported``, as judged by the pipeline's verifier and again by ``judge`` (the other built-in
+    verifier), so a verifier that waves everything through is caught by the second one. Citation accuracy:
+    citations of answered answerable questions that point to a gold file. Keywords: answered answerable
+    questions whose text holds every keyword.
+    """
+    judge_name, judge = _judge(assistant)
+    rows, hits_ok, shown, supported, judged_ok = [], 0, 0, 0, 0
+    cited, cited_gold, answered, keyword_ok = 0, 0, 0, 0
+    answerable = [q for q in questions if q.answerable]
+    unanswerable = [q for q in questions if not q.answerable]
+    abstained_right = 0
+    for question in questions:
+        hits = assistant.retrieve(question.question)
+        answer = assistant.ask(question.question)
+        gold = set(question.gold)
+        hit = bool(gold & {_file_of(h.source) for h in hits})
+        row = {"id": question.id, "answerable": question.answerable, "abstained": answer.abstained,
+               "retrieval_hit": hit if question.answerable else None, "text": answer.text,
+               "alerts": answer.alerts, "notices": answer.notices, "reason": answer.reason}
+        for sentence in answer.sentences if not answer.abstained else ():
+            shown += 1
+            supported += sentence.verdict == "supported"
+            evidence = [answer.hits[n - 1].text for n in sentence.citations if 0 < n <= len(answer.hits)]
+            judged_ok += bool(evidence) and judge.verify(sentence.text, evidence).label == "supported"
+        if question.answerable:
+            hits_ok += hit
+            if not answer.abstained:
+                answered += 1
+                files = [_file_of(c.source) for c in answer.citations]
+                cited += len(files)
+                cited_gold += sum(name in gold for name in files)
+                text = answer.text.lower()
+                row["keywords_found"] = all(k.lower() in text for k in question.keywords)
+                keyword_ok += row["keywords_found"]
+        else:
+            abstained_right += answer.abstained
+        rows.append(row)
+        if progress:
+            progress(question, answer)
+    report = {
+        "domain": assistant.domain,
+        "model": assistant.settings.model,
+        "verifier": assistant.settings.verifier,
+        "judge": judge_name,
+        "questions": {"answerable": len(answerable), "unanswerable": len(unanswerable)},
+        "retrieval_hit_rate": _share(hits_ok, len(answerable)),
+        "answered_rate": _share(answered, len(answerable)),
+        "keyword_accuracy": _share(keyword_ok, answered),
+        "shown_sentences": shown,
+        "supported_sentence_rate": _share(supported, shown),
+        "judge_supported_rate": _share(judged_ok, shown),
+        "unsupported_shown": shown - supported,
+        "citation_accuracy": _share(cited_gold, cited),
+        "abstention_accuracy": _share(abstained_right, len(unanswerable)),
+        "answers": rows,
+    }
+    report["passed"] = {
+        "retrieval_hit_rate": (report["retrieval_hit_rate"] or 0) >= THRESHOLDS["retrieval_hit_rate"],
+        "abstention_accuracy": (report["abstention_accuracy"] or 0) >= THRESHOLDS["abstention_accuracy"],
+        "unsupported_shown": report["unsupported_shown"] <= THRESHOLDS["unsupported_shown"],
+    }
+    return report
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _judge(assistant):
+    from .plugins import get_registry
+
+    factories = get_registry().verifiers
+    name = "support" if assistant.settings.verifier != "support" and "support" in factories else "lexical"
+    return name, factories[name](assistant.settings)
+
+
+# --- a BEIR-format set (``vetta eval <domain> --beir PATH``) ------------------------------------------------
+
+def run_beir(assistant, folder: Path, split: str = "test", limit: int | None = None, k: int = 10) -> dict[str, Any]:
+    """Ingest ``folder/corpus.jsonl`` into ``assistant`` (unchanged records are skipped on a rerun), then
+    nDCG@k and recall@k of its hybrid retrieval on ``folder/queries.jsonl`` with ``qrels/<split>.tsv``."""
+    import statistics
+    import time
+
+    for needed in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
+        if not (folder / needed).is_file():
+            raise SourceNotFoundError(f"{folder / needed}: missing; a BEIR folder has corpus.jsonl, "
+                                      f"queries.jsonl and qrels/{split}.tsv")
+    started = time.perf_counter()
+    report = assistant.ingest([folder / "corpus.jsonl"], base=folder)
+    ingest_s = time.perf_counter() - started
+    queries, qrels = read_queries(folder / "queries.jsonl"), read_qrels(folder / "qrels" / f"{split}.tsv")
+    judged = [(qid, rel) for qid, rel in qrels.items() if qid in queries][:limit]
+    ndcgs, recalls, latencies = [], [], []
+    for qid, relevant in judged:
+        started = time.perf_counter()
+        hits = assistant.retrieve(queries[qid], k=4 * k)  # several chunks per document: fill k documents
+        latencies.append(time.perf_counter() - started)
+        ranked = unique_in_order([str(h.metadata.get("doc_id") or h.source.split("#")[-1]) for h in hits])
+        ndcgs.append(ndcg_at_k(ranked, relevant, k))
+        recalls.append(recall_at_k(ranked, relevant, k))
+    return {
+        "dataset": folder.name,
+        "split": split,
+        "queries": len(judged),
+        "ingest": report.summary(),
+        "ingest_s": round(ingest_s, 1),
+        f"ndcg@{k}": round(statistics.fmean(ndcgs), 4) if ndcgs else None,
+        f"recall@{k}": round(statistics.fmean(recalls), 4) if recalls else None,
+        "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
+    }
+
+
+def scratch_assistant(domain: str, name: str, **settings):
+    """An assistant for ``domain`` whose documents live in ``VETTA_HOME/eval/<name>``, apart from the user's
+    own; models and their caches are shared with the user's home."""
+    from .api import Assistant
+    from .store import DomainStore
+
+    assistant = Assistant(domain, **settings)
+    assistant._store = DomainStore(assistant.home / "eval" / name, domain)
+    return assistant
