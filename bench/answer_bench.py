@@ -18,6 +18,8 @@ The data is read from ../shared/data beside the checkout, or from $VETTA_SHARED_
 from __future__ import annotations
 
 import argparse
+import re
+from collections import Counter
 import json
 import os
 import statistics
@@ -124,6 +126,10 @@ def summarise(rows: list[dict], bot) -> dict:
          "quotes": [c.quote for c in row["answer"].citations]}
         for row in rows if not row["answer"].abstained
     ]
+    reasons = Counter(
+        re.sub(r"\(.*\)", "(...)", row["answer"].reason) for row in rows
+        if row["answer"].abstained and row["kind"] == "answerable"
+    )
     return {
         "model": bot.model.id,
         "verifier": bot.settings.verifier,
@@ -143,6 +149,7 @@ def summarise(rows: list[dict], bot) -> dict:
         "p50_ask_answered_s": round(statistics.median(
             [r["seconds"] for r in rows if not r["answer"].abstained] or [0.0]), 2),
         "p95_ask_s": round(statistics.quantiles([r["seconds"] for r in rows], n=20)[18], 2),
+        "abstention_reasons_answerable": dict(reasons.most_common()),
         "answers": samples,
     }
 
