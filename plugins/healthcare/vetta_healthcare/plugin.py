@@ -2,20 +2,52 @@
 
 from pathlib import Path
 
-from vetta import DomainPack, hookimpl
+from vetta import DomainPack, GuardrailEvent, hookimpl
 
-from .prompts import REFUSAL, SYSTEM_PROMPT
+from . import guardrails
+from .loaders import FhirBundleLoader, PubMedXmlLoader
+from .prompts import CITATION_TEMPLATE, NOTICE, REFUSAL, SYSTEM_PROMPT
+
+HERE = Path(__file__).parent
 
 
 @hookimpl
 def register_domains(register):
     register(
         DomainPack(
-            name="healthcare",
+            name=guardrails.DOMAIN,
             title="Healthcare",
             description="Public health guidance (CDC, NIH, FDA): conditions, warning signs, medicines, prevention.",
             system_prompt=SYSTEM_PROMPT,
             refusal=REFUSAL,
-            starter_corpus=Path(__file__).parent / "corpus",
+            starter_corpus=HERE / "corpus",
+            notice=NOTICE,
+            citation_template=CITATION_TEMPLATE,
+            eval_set=HERE / "eval" / "questions.jsonl",
         )
     )
+
+
+@hookimpl
+def register_loaders(register):
+    register(FhirBundleLoader())
+    register(PubMedXmlLoader())
+
+
+@hookimpl
+def guard_query(question, domain):
+    """Emergency alerts come first whatever else happens; a personal dosing question gets a notice."""
+    if domain != guardrails.DOMAIN:
+        return []
+    events = guardrails.emergency_events(question)
+    if guardrails.asks_personal_dosing(question):
+        events.append(GuardrailEvent("healthcare-personal-dosing", "notice", guardrails.PERSONAL_DOSING, "query"))
+    return events
+
+
+@hookimpl
+def guard_answer(answer, domain):
+    """Take out any sentence that states a dose its cited passages do not state."""
+    if domain != guardrails.DOMAIN:
+        return []
+    return guardrails.unstated_dose_events(answer)

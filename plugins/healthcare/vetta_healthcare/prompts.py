@@ -14,3 +14,13 @@ REFUSAL = (
     "The vetted health sources do not answer this question. Please ask a doctor, nurse or pharmacist; "
     "in an emergency, call your local emergency number (911 in the US)."
 )
+
+NOTICE = (
+    "General health information from vetted public sources, not medical advice. It cannot diagnose you or "
+    "tell you what to take; ask a doctor, nurse or pharmacist about your own situation."
+)
+
+# Over a citation's fields and the document's metadata (see provenance.json "metadata", and the FHIR and
+# PubMed loaders): a starter document reads "Title (CDC) https://...", a PubMed abstract, whose publisher is
+# its journal, "Title (Journal) 2021 doi:10...."; fields a document lacks render empty.
+CITATION_TEMPLATE = "{title} ({publisher}) {year} {url} doi:{doi}"
