@@ -65,6 +65,7 @@ ADVICE_SENTENCE = re.compile(
     re.IGNORECASE,
 )
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+WORD = re.compile(r"[a-z0-9]+")
 
 
 def is_advice_question(question: str) -> bool:
@@ -139,23 +140,32 @@ def unbacked(sentence: str, passages: list[str]) -> list[Figure]:
 
 
 def dropped_context(sentence: str, passages: list[str]) -> list[str]:
-    """What the passages state beside the sentence's monetary figures that the sentence leaves out."""
+    """What the passages state beside the sentence's monetary figures that the sentence leaves out.
+
+    A figure's context is the passage line (or sentence) it most likely came from: of the lines holding the
+    same amount as money, the one sharing the most words with the answer sentence.
+    """
     amounts = [figure for figure in figures(sentence) if figure.kind != "percent" and not figure.is_year]
-    if not amounts:
-        return []
+    words = set(WORD.findall(sentence.lower()))
     stated_currencies: set[str] = set()
     stated_years: set[str] = set()
-    for passage in passages:
-        for line in re.split(r"(?<=[.!?])\s+|\n", passage):
-            found = [f for f in figures(line) if any(f.value == amount.value for amount in amounts)]
-            if not any(f.kind == "money" for f in found):
-                continue
-            stated_currencies |= {f.currency for f in found if f.currency} | currencies(line)
-            for period in periods(line):
-                stated_years |= set(YEAR.findall(period))
+    for amount in amounts:
+        candidates = [
+            line
+            for passage in passages
+            for line in re.split(r"(?<=[.!?])\s+|\n", passage)
+            if any(f.value == amount.value and f.kind == "money" for f in figures(line))
+        ]
+        if not candidates:
+            continue
+        source = max(candidates, key=lambda line: len(words & set(WORD.findall(line.lower()))))
+        stated_currencies |= {f.currency for f in figures(source) if f.value == amount.value and f.currency}
+        stated_currencies |= currencies(source)
+        for period in periods(source):
+            stated_years |= set(YEAR.findall(period))
     dropped = []
     if stated_currencies and not currencies(sentence) & stated_currencies:
         dropped.append("the currency (" + ", ".join(sorted(stated_currencies)) + ")")
     if stated_years and not stated_years & set(YEAR.findall(sentence)):
-        dropped.append("the fiscal period (" + ", ".join(sorted(stated_years)) + ")")
+        dropped.append("the fiscal period or date (" + ", ".join(sorted(stated_years)) + ")")
     return dropped
