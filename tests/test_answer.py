@@ -243,3 +243,26 @@ def test_the_shipped_support_verifier_is_selectable(fake_assistant, corpus):
     answer = assistant.ask("What is the first-line drug for type 2 diabetes?")
     assert assistant.verifier.id.startswith("support")
     assert not answer.abstained and answer.sentences[0].verdict == "supported"
+
+
+def test_focus_keeps_the_sentences_closest_to_the_question_verbatim_and_in_order():
+    from vetta.answer import focus
+
+    text = ("Asthma is a chronic disease of the airways. Triggers include smoke and pollen. "
+            "A reliever inhaler such as salbutamol opens the airways within minutes. "
+            "Controller inhalers are taken every day. Metformin treats type 2 diabetes.")
+    kept = focus(text, "Which inhaler opens the airways quickly?", budget=120)
+    assert "salbutamol opens the airways" in kept and "Metformin" not in kept
+    assert len(kept) <= 120
+    assert all(part in text for part in kept.split(". "))
+    assert focus("Short text.", "anything", budget=500) == "Short text."
+    assert focus(text, "zzz", budget=100), "at least one sentence is always kept"
+
+
+def test_passage_chars_shortens_what_the_model_reads(fake_assistant, fake_model, corpus):
+    assistant = fake_assistant(passage_chars=100, k=1)
+    assistant.ingest([corpus])
+    answer = assistant.ask("When should metformin be avoided for kidney function eGFR?")
+    prompt = fake_model.prompts[-1][-1]["content"]
+    assert "eGFR is below 30" in prompt and "first-line drug treatment" not in prompt
+    assert not answer.abstained

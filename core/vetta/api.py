@@ -21,7 +21,7 @@ from .types import Answer, GuardrailEvent, Hit, IngestReport
 from .verify import Verifier
 
 _embedders: dict[tuple[str, str, str, int], Embedder] = {}
-_models: dict[tuple[str, str], Model] = {}
+_models: dict[tuple[str, str, str], Model] = {}
 
 
 def domain_pack(name: str) -> DomainPack:
@@ -90,7 +90,7 @@ class Assistant:
     def model(self) -> Model:
         if self._model is None:
             backend, name = split_spec(self.settings.model, "transformers")
-            key = (backend, name)
+            key = (backend, name, self.settings.model_dtype)
             if key not in _models:
                 factories = get_registry().models
                 if backend not in factories:
@@ -212,7 +212,7 @@ class Assistant:
             return self._withheld(question, blocked, events, timings)
         verifier = self.verifier  # resolved before generating: a bad setting is a config error, not a withholding
         started = time.perf_counter()
-        reply = self.model.generate(answering.build_messages(question, hits, self.pack), self.settings.max_new_tokens)
+        reply = self.model.generate(answering.build_messages(question, hits, self.pack, self.settings.passage_chars), self.settings.max_new_tokens)
         timings["generate"] = time.perf_counter() - started
         started = time.perf_counter()
         try:

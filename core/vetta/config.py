@@ -29,6 +29,14 @@ class Settings(BaseModel):
     embed_batch_size: int = Field(32, ge=1)
     model: str = Field(DEFAULT_MODEL, description="backend:model used to write answers")
     max_new_tokens: int = Field(160, ge=1)
+    model_dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="local models: bfloat16 on a GPU or where the CPU computes it natively"
+    )
+    passage_chars: int | None = Field(
+        None, ge=100,
+        description="show the model at most this many characters of each passage, its sentences closest to "
+        "the question (verification still reads the whole passage); default: whole passages",
+    )
     openai_base_url: str = Field(
         "http://127.0.0.1:8000/v1", description="OpenAI-compatible server for openai:<model> (vLLM, Ollama...)"
     )

@@ -10,7 +10,7 @@ from ..hookspecs import hookimpl
 def _transformers(model, settings, home):
     from ..models.transformers_local import TransformersModel
 
-    return TransformersModel(model, cache_dir=home / "models")
+    return TransformersModel(model, cache_dir=home / "models", dtype=settings.model_dtype)
 
 
 def _openai_compatible(model, settings, home):

@@ -65,10 +65,11 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
 class TransformersModel(Model):
     """A causal LM run with transformers, greedy decoding, on GPU when one is present."""
 
-    def __init__(self, model: str, cache_dir: Path | None = None):
+    def __init__(self, model: str, cache_dir: Path | None = None, dtype: str = "auto"):
         self.id = f"transformers:{model}"
         self.model_name = model
         self.cache_dir = cache_dir
+        self.dtype = dtype
         self._loaded = None
         self._lock = threading.Lock()
 
@@ -91,7 +92,7 @@ class TransformersModel(Model):
 
                 path = self._resolve()
                 device = "cuda" if torch.cuda.is_available() else "cpu"
-                dtype = torch.bfloat16 if device == "cuda" else torch.float32
+                dtype = torch.bfloat16 if self._bf16(device) else torch.float32
                 try:
                     tokenizer = AutoTokenizer.from_pretrained(path)
                     model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device)
@@ -102,6 +103,13 @@ class TransformersModel(Model):
                 model.eval()
                 self._loaded = (tokenizer, model, device)
         return self._loaded
+
+    def _bf16(self, device: str) -> bool:
+        if self.dtype != "auto":
+            return self.dtype == "bfloat16"
+        from .sentence_transformers import cpu_has_native_bf16
+
+        return device == "cuda" or cpu_has_native_bf16()
 
     def generate(self, messages: list[dict[str, str]], max_new_tokens: int = 160) -> str:
         import torch
