@@ -4,7 +4,13 @@ from pathlib import Path
 
 from vetta import DomainPack, hookimpl
 
-from .prompts import REFUSAL, SYSTEM_PROMPT
+from . import guardrails
+from .bibtex import BibtexLoader
+from .geo import GeoLoader
+from .jats import JatsLoader
+from .prompts import NOTICE, REFUSAL, SYSTEM_PROMPT
+
+HERE = Path(__file__).parent
 
 
 @hookimpl
@@ -13,9 +19,24 @@ def register_domains(register):
         DomainPack(
             name="science",
             title="Science",
-            description="Earth observation and climate (NASA), and how research is identified (DOIs).",
+            description="Earth observation missions and datasets, climate indicators and the papers behind them.",
             system_prompt=SYSTEM_PROMPT,
             refusal=REFUSAL,
-            starter_corpus=Path(__file__).parent / "corpus",
+            starter_corpus=HERE / "corpus",
+            notice=NOTICE,
+            citation_template=guardrails.CITATION_TEMPLATE,
+            eval_set=HERE / "eval" / "questions.jsonl",
         )
     )
+
+
+@hookimpl
+def register_loaders(register):
+    register(JatsLoader())
+    register(BibtexLoader())
+    register(GeoLoader())
+
+
+@hookimpl
+def guard_answer(answer, domain):
+    return guardrails.guard(answer, domain)
