@@ -209,6 +209,7 @@ def test_the_assistant_answers_an_advice_question_with_the_notice(fake_assistant
     assistant.ingest([deposit_corpus])
     answer = assistant.ask("Should I buy more CDs so my deposits stay under the FDIC insurance amount?")
     assert any("not personal investment advice" in notice for notice in answer.notices)
+    assert not answer.abstained and "$250,000" in answer.text  # general information still given
 
 
 def test_the_guardrails_ignore_other_domains(fake_assistant, deposit_corpus):

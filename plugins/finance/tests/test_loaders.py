@@ -150,3 +150,13 @@ def test_filings_and_statements_are_ingested_and_filterable(fake_assistant, tmp_
     assert hits and all(hit.metadata["fiscal_year"] >= 2023 for hit in hits)
     risk = assistant.retrieve("risk factors steel price", filters={"item": "1A"})
     assert [hit.source.rsplit("/", 1)[-1] for hit in risk] == ["acme-10k-2023.htm#item-1a"]
+
+
+def test_headings_set_in_one_row_tables_and_references_to_items_in_the_text():
+    business, mdna = EDGAR.load(DATA / "gamma-10k-fy2024.htm")
+    assert (business.metadata["item"], mdna.metadata["item"]) == ("1", "7")
+    assert business.metadata["company"] == "GAMMA SOFTWARE CORP" and business.metadata["fiscal_period"] == "FY2024"
+    assert business.metadata["period_end"] == 20240630
+    assert "Item 7 of this report explains the change" in business.text  # a reference, not a new section
+    assert mdna.metadata["item_title"] == "MANAGEMENT\u2019S DISCUSSION AND ANALYSIS"
+    assert "Subscription revenue | 88.0 | 78.6" in mdna.text

@@ -17,7 +17,7 @@ SNIFF_CHARS = 6000  # of visible text: the cover page
 FORM = re.compile(r"\bFORM\s+(10-K|10-Q)(/A)?\b", re.IGNORECASE)
 COMMISSION = re.compile(r"SECURITIES\s+AND\s+EXCHANGE\s+COMMISSION", re.IGNORECASE)
 TAGS = re.compile(r"<[^>]*>")
-ITEM = re.compile(r"^item\s+(\d{1,2}[a-c]?)\s*[.:\-\u2013\u2014]?\s*(.*)$", re.IGNORECASE)
+ITEM = re.compile(r"^item\s+(\d{1,2}[a-c]?)\s*([.:\-\u2013\u2014])?\s*(.*)$", re.IGNORECASE)
 PART = re.compile(r"^part\s+(i{1,3}|iv)\b", re.IGNORECASE)
 PERIOD = re.compile(
     r"for\s+the\s+(fiscal\s+year|quarterly\s+period|transition\s+period)\s+ended\s+([A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4})",
@@ -92,8 +92,10 @@ def visible_lines(html: str) -> list[str]:
         if "\n" in node:
             node.replace_with(node.replace("\n", " "))
     for table in soup.find_all("table"):
-        rows = [" | ".join(cells) for cells in map(_row_cells, table.find_all("tr")) if cells]
-        table.replace_with(soup.new_string("\n" + "\n".join(rows) + "\n"))
+        rows = [cells for cells in map(_row_cells, table.find_all("tr")) if cells]
+        # a one-row table is layout (EDGAR often sets "Item 7." and its title in two cells), not data
+        joiner = " " if len(rows) == 1 else " | "
+        table.replace_with(soup.new_string("\n" + "\n".join(joiner.join(cells) for cells in rows) + "\n"))
     for tag in soup.find_all(BLOCKS):
         tag.append(soup.new_string("\n"))
     text = soup.get_text().replace("\xa0", " ")
@@ -126,8 +128,12 @@ def item_sections(lines: list[str]) -> list[tuple[str, str, str, str]]:
             part = part_match.group(1).upper()
             continue
         match = ITEM.match(line)
-        if match and len(line) < 200:
-            starts.append((number, part, match.group(1).upper(), match.group(2).strip()))
+        if not match or len(line) >= 200:
+            continue
+        heading = match.group(3).strip()
+        if not match.group(2) and heading and not heading[0].isupper():
+            continue  # "Item 7 of this report explains...": a reference in the text, not a heading
+        starts.append((number, part, match.group(1).upper(), heading))
     best: dict[tuple[str, str], tuple[int, tuple[str, str, str, str]]] = {}
     for index, (number, part, item, heading) in enumerate(starts):
         end = starts[index + 1][0] if index + 1 < len(starts) else len(lines)
