@@ -54,7 +54,7 @@ GENERIC_NAMES = frozenset(
     "note california vandenberg air force base station laboratory program project team study paper".split()
 )
 TOKEN = re.compile(r"[a-z']+")
-CLAUSE = re.compile(r"[,;:()]|\s-\s|\b(?:but|while|whereas|which|where)\b")
+CLAUSE = re.compile(r",(?!\d)|[;:()]|\s-\s|\b(?:but|while|whereas|which|where)\b")
 
 
 def cited_papers(answer: Answer) -> list[GuardrailEvent]:

@@ -1,0 +1,114 @@
+"""Science guardrails: cited papers are named, contested claims are flagged, a failing guardrail withholds."""
+
+import pytest
+
+from vetta.testing import FakeModel
+from vetta.types import Answer, Citation, Hit, Sentence
+from vetta_science import guardrails
+from vetta_science.guardrails import contested_claims, cited_papers, opposition
+from vetta_science.prompts import NOTICE
+
+ZWALLY_CLAIM = (
+    "The authors concluded that the Antarctic ice sheet was gaining mass overall: "
+    "snow accumulation exceeded the ice lost by discharge."
+)
+ZWALLY_LABEL = "Mass gains of the Antarctic ice sheet exceed losses (2015). Journal of Glaciology. doi:10.3189/2015JoG15J071"
+IMBIE_LABEL = "Mass balance of the Antarctic Ice Sheet from 1992 to 2017 (2018). Nature. doi:10.1038/s41586-018-0179-y"
+
+
+@pytest.fixture
+def science(fake_assistant):
+    def make(reply=None, **kwargs):
+        assistant = fake_assistant("science", model=FakeModel(reply=reply), **kwargs)
+        assistant.ingest_starter()
+        return assistant
+
+    return make
+
+
+# --- transparent opposition check --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "claim, other, why",
+    [
+        ("Antarctica is gaining ice mass each year.", "Antarctica is losing ice mass each year.", "direction"),
+        ("Landsat 6 reached orbit after its launch in 1993.", "Landsat 6 did not reach orbit after its launch in 1993.",
+         "negation"),
+        ("Landsat 9 was launched in 2021 from Vandenberg.", "Global sea level is rising faster each decade.", ""),
+        ("Greenland is losing ice mass every year.", "Antarctic sea ice extent grows through the winter.", ""),
+        ("The ice sheets lose mass in two ways.", "East Antarctica was close to balance, with a small average gain.", ""),
+        ("Antarctica lost 2,720 billion tonnes of ice.", "Antarctica lost about 150 billion tonnes of ice a year.", ""),
+    ],
+)
+def test_opposition_needs_a_shared_subject_and_an_opposite_direction_or_negation(claim, other, why):
+    assert opposition(claim, other) == why
+
+
+# --- end to end on the starter corpus ----------------------------------------------------------------------
+def test_a_claim_the_sources_contradict_is_reported_as_contested_naming_both_papers(science):
+    answer = science(reply=f"{ZWALLY_CLAIM} [1]").ask(
+        "What did the 2015 Zwally study conclude about the Antarctic ice sheet's mass?"
+    )
+    assert not answer.abstained and answer.citations[0].label == ZWALLY_LABEL
+    contested = [n for n in answer.notices if n.startswith("Contested:")]
+    assert contested, answer.notices
+    assert any(ZWALLY_LABEL in n and IMBIE_LABEL in n and "Antarctica lost 2,720" in n for n in contested)
+    assert all(event.sentence == 0 for event in answer.events if event.guardrail == "science-contested")
+    assert answer.text.startswith("The authors concluded"), "the claim is reported, not removed"
+
+
+def test_an_answer_that_cites_a_paper_names_it_with_year_and_doi(science):
+    answer = science(reply=f"{ZWALLY_CLAIM} [1]").ask(
+        "What did the 2015 Zwally study conclude about the Antarctic ice sheet's mass?"
+    )
+    assert f"Papers cited: {ZWALLY_LABEL}" in answer.notices
+    assert NOTICE in answer.notices
+
+
+def test_an_uncontested_answer_from_agency_pages_gets_only_the_standing_notice(science):
+    answer = science().ask("When did Landsat 9 go into orbit?")
+    assert not answer.abstained
+    assert answer.notices == [NOTICE]
+
+
+def test_a_raising_science_guardrail_withholds_the_answer(science, monkeypatch):
+    def broken(answer, template=guardrails.CITATION_TEMPLATE):
+        raise RuntimeError("checker crashed")
+
+    monkeypatch.setattr(guardrails, "contested_claims", broken)
+    answer = science(reply=f"{ZWALLY_CLAIM} [1]").ask("What did Zwally conclude about Antarctic ice?")
+    assert answer.abstained and "guardrail failed" in answer.reason and "checker crashed" in answer.reason
+
+
+# --- unit cases on hand-made answers -----------------------------------------------------------------------
+def hit(source, text, title, **metadata):
+    return Hit(chunk_id=f"{source}:0", source=source, text=text, score=1.0, start=0, end=len(text), title=title,
+               metadata=metadata)
+
+
+def answer_citing(hits, sentence, cited=1, text=None):
+    first = hits[cited - 1]
+    citation = Citation(number=cited, chunk_id=first.chunk_id, source=first.source, title=first.title, sha256="",
+                        start=0, end=10, quote=first.text[:10])
+    return Answer(question="q", text=text or sentence, domain="science", citations=(citation,),
+                  sentences=(Sentence(text=sentence, citations=(cited,), verdict="supported"),), hits=tuple(hits))
+
+
+def test_a_paper_already_named_in_the_answer_is_not_repeated_and_agency_pages_are_not_papers():
+    paper = hit("p.md", "We measured lakes.", "Lake levels from space", year=2020, doi="10.5555/x", venue="J")
+    page = hit("n.md", "NASA measures lakes.", "Lakes (NASA)")
+    named = answer_citing([paper], "Lake levels from space (2020) measured lakes. [1]")
+    assert cited_papers(named) == []
+    assert cited_papers(answer_citing([page], "NASA measures lakes. [1]")) == []
+    [event] = cited_papers(answer_citing([paper], "Lakes were measured. [1]"))
+    assert event.message == "Papers cited: Lake levels from space (2020). J. doi:10.5555/x"
+
+
+def test_passages_from_the_cited_source_itself_never_contest_it_and_other_domains_are_ignored():
+    own = hit("a.md", "Antarctica is losing ice mass each year. Antarctica is gaining ice mass each year.", "A")
+    answer = answer_citing([own], "Antarctica is gaining ice mass each year. [1]")
+    assert contested_claims(answer) == []
+    other = hit("b.md", "Antarctica is losing ice mass each year.", "B", year=2018)
+    answer = answer_citing([own, other], "Antarctica is gaining ice mass each year. [1]")
+    assert [e.action for e in contested_claims(answer)] == ["notice"]
+    assert guardrails.guard(answer, "finance") == []
+    assert contested_claims(Answer(question="q", text="refusal", domain="science", abstained=True)) == []
