@@ -252,3 +252,22 @@ def test_the_notice_names_the_period_of_the_line_the_figure_came_from():
     assert guardrails.check_answer(answer_of("The standard amount is USD 250,000 per depositor.", passages=(passage,))) == []
     events = guardrails.check_answer(answer_of("The limit was raised to USD 250,000.", passages=(passage,)))
     assert "fiscal period or date (2008)" in events[0].message
+
+
+@pytest.mark.parametrize(
+    "sentence, passage",
+    [
+        ("Total sales were $1,496.5 million.", "(in millions) | 2019 | 2018\nTotal sales | $1,496.5 | $1,202.9"),
+        ("Goodwill was $1,620.2 million.", "(in million) | January 31, 2019\nGoodwill | $1,620.2"),
+        ("Free cash flow was 4,411 million euros.", "| 2019 | 2018\n| €m | €m\nFree cash flow | 4,411 | 5,443"),
+        ("Net sales were $512.4 million.", "(in thousands of USD)\nNet sales | $512,400 | $474,500"),
+    ],
+)
+def test_a_table_that_declares_its_scale_backs_the_scaled_figure(sentence, passage):
+    assert guardrails.unbacked(sentence, [passage]) == []
+
+
+def test_without_a_declared_scale_a_scaled_figure_is_not_backed():
+    assert [f.text for f in guardrails.unbacked("Net sales were $512.4 billion.", ["Net sales | 512.4"])] == [
+        "$512.4 billion"
+    ]

@@ -82,9 +82,29 @@ def figures(text: str) -> list[Figure]:
     return found
 
 
+# "(in millions)", "(Millions)", "$ in thousands", "table in millions", a "€m" or "$'000" column header:
+# a table's unit, which applies to its plain numbers
+DECLARED_SCALE = re.compile(
+    r"\bin\s+(thousand|million|billion)s?\b|\((thousand|million|billion)s?\)"
+    r"|(?<![\w$€£])[$€£](m|bn|k|'000|000)(?!\w)",
+    re.IGNORECASE,
+)
+SCALE_WORDS = {"m": "million", "bn": "billion", "k": "thousand", "'000": "thousand", "000": "thousand"}
+
+
 def values(text: str) -> set[Decimal]:
-    """The values of the figures in ``text`` (percent and plain numbers alike: 4.1% matches 4.1 percent)."""
-    return {figure.value for figure in figures(text)}
+    """The values of the figures in ``text`` (percent and plain numbers alike: 4.1% matches 4.1 percent).
+
+    When the text declares a scale ("in millions"), its unscaled numbers also count at that scale, so
+    "$1,452.4 million" matches a table cell "1,452.4" under "(in millions)".
+    """
+    found = figures(text)
+    known = {figure.value for figure in found}
+    for match in DECLARED_SCALE.finditer(text):
+        word = next(group for group in match.groups() if group).lower()
+        scale = SCALES[SCALE_WORDS.get(word, word)]
+        known |= {(figure.value * scale).normalize() for figure in found if figure.kind != "percent"}
+    return known
 
 
 def unmatched(sentence: str, passages: list[str]) -> list[Figure]:
