@@ -160,3 +160,17 @@ def test_headings_set_in_one_row_tables_and_references_to_items_in_the_text():
     assert "Item 7 of this report explains the change" in business.text  # a reference, not a new section
     assert mdna.metadata["item_title"] == "MANAGEMENT\u2019S DISCUSSION AND ANALYSIS"
     assert "Subscription revenue | 88.0 | 78.6" in mdna.text
+
+
+def test_companyfacts_comparatives_keep_their_own_period_and_duplicates_are_dropped():
+    loaded = {item.metadata["fiscal_period"]: item for item in XBRL.load(DATA / "companyfacts-flat.csv")}
+    assert set(loaded) == {"FY2023", "period 2021-09-26 to 2022-09-24"}
+    current, prior = loaded["FY2023"], loaded["period 2021-09-26 to 2022-09-24"]
+    assert current.metadata["company"] == "Example Devices Inc." and current.metadata["fiscal_year"] == 2023
+    assert current.text.count("383,285,000,000 USD") == 1
+    assert "Shares outstanding (dei:EntityCommonStockSharesOutstanding), FY2023 ending 2023-10-20: 15,552,752,000 shares" in current.text
+    assert (
+        "Revenues (us-gaap:Revenues), period 2021-09-26 to 2022-09-24: 394,328,000,000 USD (as reported in the "
+        "FY2023 10-K)" in prior.text
+    )
+    assert "fiscal_year" not in prior.metadata and prior.metadata["period_end"] == 20220924

@@ -86,8 +86,9 @@ class XbrlCsvLoader(Loader):
                 (fact["company"], fact["period"]),
                 {"lines": [], "ends": [], "fy": fact["fy"], "form": fact["form"], "cik": fact["cik"]},
             )
-            group["lines"].append(fact["line"])
-            group["ends"].append(fact["end"])
+            if fact["line"] not in group["lines"]:  # the same fact, reported again in a later filing
+                group["lines"].append(fact["line"])
+                group["ends"].append(fact["end"])
         if not groups:
             raise LoaderError(str(path), "an XBRL CSV with a header but no data rows")
         loaded = []
@@ -134,16 +135,22 @@ def _fact(row: dict, roles: dict[str, str], path: Path, number: int) -> dict:
     fy, fp = get("fy"), get("fp").upper()
     if fy and not fy.isdigit():
         raise LoaderError(str(path), f"line {number}: fiscal year {fy!r} is not a year")
-    if fy:
+    # fy/fp name the *filing's* fiscal period (SEC companyfacts): a prior-year comparative in the FY2023 10-K
+    # also carries fy=2023, so a fact that ends before its fiscal year began is labelled by its own dates
+    comparative = bool(fy) and int(end[:4]) < int(fy)
+    if fy and not comparative:
         period = f"FY{fy}" if fp in ("", "FY") else f"{fp} FY{fy}"
     elif start:
         period = f"period {start} to {end}"
     else:
         period = f"as of {end}"
     label = get("label") or _words(concept.split(":")[-1])
-    when = f"{period} ending {end}" if fy else period
+    when = f"{period} ending {end}" if fy and not comparative else period
     unit = _unit(get("unit"))
     line = f"{label} ({concept}), {when}: {_number(value)} {unit}"
+    if comparative:
+        line += f" (as reported in the FY{fy} {get('form') or 'filing'})"
+        fy = ""
     company = get("company")
     return {"line": line, "end": end, "period": period, "company": company, "fy": fy, "form": get("form"),
             "cik": get("cik").lstrip("0") and get("cik")}
