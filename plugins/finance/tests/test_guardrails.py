@@ -75,6 +75,9 @@ def test_a_concept_question_gets_no_advice_notice(question):
         "Now is a good time to buy.",
         "Sell the stock while prices are high.",
         "You should consider buying more index funds.",
+        "This stock is a strong buy right now.",
+        "Buy more shares before the dividend.",
+        "You should move your money into bonds.",
     ],
 )
 def test_an_answer_sentence_recommending_an_action_is_removed(sentence):
@@ -88,6 +91,10 @@ def test_sentences_that_explain_buying_and_selling_are_kept():
         "Investors read 10-K filings before deciding whether to buy, hold or sell a security.",
         "Rebalancing means selling some of what has grown beyond its target and buying what has fallen below it.",
         "You should read the prospectus and check the adviser's record.",
+        "You should keep records of the price you paid for each purchase.",
+        "Short-term capital gains are taxed at ordinary income tax rates.",
+        "A limit order is a buy or sell order at a set price.",
+        "Sell orders settle one business day after the trade date.",
     ]
     assert guardrails.check_answer(answer_of(*kept, passages=(" ".join(kept),))) == []
 

@@ -31,6 +31,8 @@ ADVICE_NOTICE = (
 
 _ACTION = r"(?:buy|sell|hold|invest|short|purchase|dump|unload|keep|move|put|cash\s+out|roll\s+over|get\s+out)"
 _ACTION_ING = r"(?:buying|selling|holding|investing|shorting|purchasing|dumping|unloading|moving|putting)"
+# in an answer, "you should keep records" or "put the form on file" is fine: only trading verbs count there
+_TRADE = r"(?:buy|sell|hold|invest|short|purchase|dump|unload|cash\s+out|(?:put|move|keep)\s+your\s+money)"
 ADVICE_QUESTION = re.compile(
     "|".join(
         [
@@ -53,13 +55,13 @@ ADVICE_SENTENCE = re.compile(
     "|".join(
         [
             rf"\byou\s+(?:should|ought\s+to|must|need\s+to|had\s+better|'d\s+better)\s+(?:\w+\s+){{0,2}}?"
-            rf"(?:{_ACTION}|consider\s+{_ACTION_ING})\b",
+            rf"(?:{_TRADE}|consider\s+{_ACTION_ING})\b(?!-)",
             rf"\b(?:we|i)\s+(?:would\s+|strongly\s+)?(?:recommend|suggest|advise|urge)\s+(?:that\s+you\s+|you\s+to\s+)?"
-            rf"(?:{_ACTION}|{_ACTION_ING})\b",
-            rf"\b(?:now|today|this)\s+is\s+(?:a|the)\s+(?:good|great|right|best|perfect)\s+(?:time|moment)\s+to\s+{_ACTION}\b",
-            r"\b(?:is|looks\s+like|rate\s+it)\s+(?:a\s+)?(?:strong\s+)?(?:buy|sell)\b(?![\w-])",
-            rf"^\s*(?:buy|sell|short|dump)\b",
-            rf"\bmy\s+(?:advice|recommendation)\s+is\s+to\s+{_ACTION}\b",
+            rf"(?:{_TRADE}|{_ACTION_ING})\b",
+            rf"\b(?:now|today|this)\s+is\s+(?:a|the)\s+(?:good|great|right|best|perfect)\s+(?:time|moment)\s+to\s+{_TRADE}\b",
+            r"\b(?:is|looks\s+like|rate\s+it)\s+(?:a\s+)?(?:strong\s+)?(?:buy|sell)(?=\s*(?:[.!;]|$|(?:right\s+)?now\b|today\b))",
+            r"^\s*(?:buy|sell)\s+(?:the|your|it|this|that|these|those|now|more|some|all|shares|stocks?|bonds?)\b",
+            rf"\bmy\s+(?:advice|recommendation)\s+is\s+to\s+{_TRADE}\b",
         ]
     ),
     re.IGNORECASE,
