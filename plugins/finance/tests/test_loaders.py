@@ -28,6 +28,8 @@ def table():
         ("acme-10k-2023.htm", True),
         ("beta-10q-2024q1.html", True),
         ("company-newsletter.html", False),  # mentions "Form 10-K" but is not a filing
+        ("news-about-a-10k.html", False),  # names the form and the SEC, but has no cover page
+        ("filing-without-items.htm", True),  # a cover page: claimed, then a clear LoaderError
         ("acme-facts.csv", True),
         ("sec-dataset-num.csv", True),
         ("household-budget.csv", False),  # has value and unit but no concept or period end
@@ -46,7 +48,7 @@ def test_ingestion_picks_the_finance_loader_for_its_files(table, name, loader_na
     assert choose_loader(DATA / name, table).name == loader_name
 
 
-@pytest.mark.parametrize("name", ["company-newsletter.html", "household-budget.csv"])
+@pytest.mark.parametrize("name", ["company-newsletter.html", "news-about-a-10k.html", "household-budget.csv"])
 def test_other_html_and_csv_go_to_the_core_loaders(table, name):
     chosen = choose_loader(DATA / name, table)
     assert chosen is not None and chosen.name not in ("edgar-filing", "xbrl-csv")

@@ -1,7 +1,8 @@
 """SEC EDGAR 10-K and 10-Q HTML filings: one document per item section, tables kept as pipe rows.
 
-Only files that read as a filing near the top (a "FORM 10-K" or "FORM 10-Q" heading and "SECURITIES AND
-EXCHANGE COMMISSION") are claimed; any other HTML goes to the core's HTML loader.
+Only files that read as a filing near the top (a "FORM 10-K" or "FORM 10-Q" heading, "SECURITIES AND
+EXCHANGE COMMISSION" and a cover-page line such as "Commission File Number") are claimed; any other HTML,
+a news story about a 10-K included, goes to the core's HTML loader.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ SNIFF_BYTES = 256 * 1024  # inline XBRL filings carry a long hidden header befor
 SNIFF_CHARS = 6000  # of visible text: the cover page
 FORM = re.compile(r"\bFORM\s+(10-K|10-Q)(/A)?\b", re.IGNORECASE)
 COMMISSION = re.compile(r"SECURITIES\s+AND\s+EXCHANGE\s+COMMISSION", re.IGNORECASE)
+# what only a cover page has: a news story that mentions a 10-K and the SEC is not a filing
+COVER = re.compile(
+    r"exact\s+name\s+of\s+registrant|commission\s+file\s+number|report\s+pursuant\s+to\s+section\s+13",
+    re.IGNORECASE,
+)
 TAGS = re.compile(r"<[^>]*>")
 ITEM = re.compile(r"^item\s+(\d{1,2}[a-c]?)\s*([.:\-\u2013\u2014])?\s*(.*)$", re.IGNORECASE)
 PART = re.compile(r"^part\s+(i{1,3}|iv)\b", re.IGNORECASE)
@@ -40,7 +46,7 @@ class EdgarFilingLoader(Loader):
         head = re.sub(r"<ix:header\b.*?</ix:header>", " ", head, flags=re.IGNORECASE | re.DOTALL)
         visible = " ".join(TAGS.sub(" ", head).replace("&nbsp;", " ").replace("&#160;", " ").split())
         visible = visible[:SNIFF_CHARS]
-        return bool(FORM.search(visible) and COMMISSION.search(visible))
+        return bool(FORM.search(visible) and COMMISSION.search(visible) and COVER.search(visible))
 
     def load(self, path: Path) -> list[LoadedText]:
         try:
