@@ -54,6 +54,11 @@ GENERIC_NAMES = frozenset(
     "note california vandenberg air force base station laboratory program project team study paper".split()
 )
 TOKEN = re.compile(r"[a-z']+")
+# Words near a direction word that say who reports it or how it is measured, not what changes.
+NOT_OBJECTS = frozenset(
+    "found find finds concluded conclude concludes reported report reports estimated estimate estimates showed "
+    "show shows authors team study data rate rates average year years per each about plus minus".split()
+)
 CLAUSE = re.compile(r",(?!\d)|[;:()]|\s-\s|\b(?:but|while|whereas|which|where)\b")
 
 
@@ -106,7 +111,7 @@ def direction_objects(text: str) -> dict[str, set[str]]:
         for index, token in enumerate(tokens):
             if token in UP or token in DOWN:
                 window = tokens[max(0, index - WINDOW):index] + tokens[index + 1:index + 1 + WINDOW]
-                out[way] |= topic_words(" ".join(window))
+                out[way] |= topic_words(" ".join(t for t in window if t not in NOT_OBJECTS))
     return out
 
 
