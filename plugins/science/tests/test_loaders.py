@@ -44,6 +44,7 @@ def test_jats_sniffs_the_root_so_pubmed_and_other_xml_are_left_alone():
     loader = JatsLoader()
     assert loader.accepts(DATA / "pmc-article.xml")
     assert not loader.accepts(DATA / "pubmed-set.xml")
+    assert not loader.accepts(DATA / "docbook-article.xml"), "DocBook also has an <article> root"
 
 
 def test_malformed_jats_names_the_problem():
@@ -133,6 +134,6 @@ def test_installed_loaders_route_each_sample_to_the_right_reader(table):
     assert load_file(DATA / "lake-item.json", table)[0].metadata["date_start"] == 20210828
     assert len(load_file(DATA / "glaciers.geojson", table)) == 2
     # files that are not ours go to whichever loader claims them, never to a science loader
-    for name in ("pubmed-set.xml", "fhir-bundle.json"):
+    for name in ("pubmed-set.xml", "docbook-article.xml", "fhir-bundle.json"):
         chosen = next((loader for loader in table[Path(name).suffix] if loader.accepts(DATA / name)), None)
         assert not isinstance(chosen, (JatsLoader, GeoLoader)), name

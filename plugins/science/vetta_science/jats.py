@@ -17,14 +17,22 @@ FIRST_ELEMENT = re.compile(rb"<(?![?!])([A-Za-z_][\w.:-]*)")
 SNIFF_BYTES = 8192
 
 
-def first_element(path: Path) -> str:
-    """The name of the first element in the file's first few KB ('' when there is none)."""
-    with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
+def first_element(head: bytes) -> str:
+    """The name of the first element in ``head`` ('' when there is none)."""
     head = re.sub(rb"<!--.*?-->", b"", head, flags=re.S)  # a leading comment is not the root
     head = re.sub(rb"<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", b"", head, flags=re.S)
     match = FIRST_ELEMENT.search(head)
     return match.group(1).decode("ascii", "replace").split(":")[-1] if match else ""
+
+
+def looks_like_jats(path: Path) -> bool:
+    """Root ``<article>`` with JATS's ``<front>`` (or a JATS/NLM doctype) early on: DocBook articles and
+    PubMed's ``<PubmedArticleSet>`` are not taken."""
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if first_element(head) != "article" or b"docbook.org" in head:
+        return False
+    return b"<front" in head or b"JATS" in head or b"-//NLM//" in head
 
 
 def local(element) -> str:
@@ -67,7 +75,7 @@ class JatsLoader(Loader):
     suffixes = (".xml", ".nxml")
 
     def accepts(self, path: Path) -> bool:
-        return first_element(path) == "article"
+        return looks_like_jats(path)
 
     def load(self, path: Path) -> list[LoadedText]:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
