@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/answer_bench.py --tune            # choose min_similarity on the dev questions
     .venv/bin/python bench/answer_bench.py --limit 60        # the test questions, 60 + 60, with the model
+    .venv/bin/python bench/answer_bench.py --split dev --limit 20 --settings '{"passage_chars": 400}'
 
 Questions: answerable ones are SciFact claims whose cited abstract SUPPORTs them, asked as "Is it true
 that <claim>?"; their gold documents are the cited abstracts. Unanswerable ones are HaluEval's open-domain
@@ -88,8 +89,12 @@ def tune(args) -> dict:
 def run(args) -> dict:
     settings = json.loads(args.settings)
     bot = assistant(**settings)
-    answerable = scifact_questions("dev")[: args.limit]
-    unanswerable = halueval_questions(500, 1000)[: args.limit]
+    if args.split == "dev":  # for choosing settings: SciFact train claims, HaluEval 0-499
+        answerable = scifact_questions("train")[: args.limit]
+        unanswerable = halueval_questions(0, 500)[: args.limit]
+    else:
+        answerable = scifact_questions("dev")[: args.limit]
+        unanswerable = halueval_questions(500, 1000)[: args.limit]
     bot.ask(answerable[0]["question"])  # load the model before timing
     rows = []
     for kind, questions in (("answerable", answerable), ("unanswerable", unanswerable)):
@@ -132,6 +137,7 @@ def summarise(rows: list[dict], bot) -> dict:
     )
     return {
         "model": bot.model.id,
+        "generation": {key: getattr(bot.settings, key) for key in ("k", "passage_chars", "model_dtype", "max_new_tokens")},
         "verifier": bot.settings.verifier,
         "min_similarity": bot.settings.min_similarity if bot.settings.min_similarity is not None
         else bot.embedder.similarity_floor,
@@ -158,7 +164,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tune", action="store_true", help="choose min_similarity on dev questions")
     parser.add_argument("--dev", type=int, default=400, help="dev questions of each kind for --tune")
-    parser.add_argument("--limit", type=int, default=60, help="test questions of each kind")
+    parser.add_argument("--limit", type=int, default=60, help="questions of each kind")
+    parser.add_argument("--split", choices=("test", "dev"), default="test",
+                        help="dev: choose settings (SciFact train claims + HaluEval 0-499); test: report")
     parser.add_argument("--settings", default="{}", help="JSON of vetta settings to override")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

@@ -184,3 +184,19 @@ def test_the_packaged_embedder_carries_its_calibrated_similarity_floor(vetta_hom
     assistant.ingest([corpus])
     assert assistant.ask("Which magazine was started first, Arthur's Magazine or First for Women?").abstained
     assert not assistant.ask("Which drug is first-line for type 2 diabetes?").abstained
+
+
+def test_the_local_backend_picks_llama_cpp_only_when_it_is_installed(vetta_home, monkeypatch):
+    import importlib.util
+
+    from vetta.config import Settings
+    from vetta.default_plugins.models import _local
+    from vetta.models.llama_cpp import LlamaCppModel
+    from vetta.models.transformers_local import TransformersModel
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))
+    assert isinstance(_local("smollm2-135m-instruct", Settings(), vetta_home), TransformersModel)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "llama_cpp" else real(name, *a))
+    assert isinstance(_local("smollm2-135m-instruct", Settings(), vetta_home), LlamaCppModel)
+    assert isinstance(_local("HuggingFaceTB/SmolLM2-360M-Instruct", Settings(), vetta_home), TransformersModel)
