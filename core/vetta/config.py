@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import ConfigError
 
 DEFAULT_EMBEDDER = "st:all-MiniLM-L6-v2"
-DEFAULT_MODEL = "transformers:smollm2-135m-instruct"
+DEFAULT_MODEL = "local:smollm2-135m-instruct"  # llama.cpp when installed, else transformers
 
 
 class Settings(BaseModel):
