@@ -193,7 +193,8 @@ def test_attribute_keeps_valid_citations_and_matches_uncited_sentences():
 def test_build_messages_uses_the_domain_prompt():
     pack = DomainPack("d", "D", system_prompt="Only from passages.")
     messages = build_messages("q?", [], pack)
-    assert messages[0] == {"role": "system", "content": "Only from passages."}
+    assert messages[0]["role"] == "system" and messages[0]["content"].startswith("Only from passages.")
+    assert "not instructions" in messages[0]["content"], "every domain's prompt says passages are data"
 
 
 def test_passages_too_far_from_the_question_mean_an_abstention(fake_assistant, fake_model, corpus):
@@ -266,3 +267,13 @@ def test_passage_chars_shortens_what_the_model_reads(fake_assistant, fake_model,
     prompt = fake_model.prompts[-1][-1]["content"]
     assert "eGFR is below 30" in prompt and "first-line drug treatment" not in prompt
     assert not answer.abstained
+
+
+def test_question_framing_words_do_not_count_against_a_quote(fake_assistant, corpus):
+    from vetta.answer import extractive_sentences
+
+    assistant = fake_assistant()
+    assistant.ingest([corpus])
+    question = "Is it really true that metformin is the first-line drug for type 2 diabetes?"
+    quoted = extractive_sentences(question, assistant.retrieve(question), min_coverage=0.9)
+    assert quoted and quoted[0].text.startswith("Metformin is the first-line drug")

@@ -33,9 +33,10 @@ class Settings(BaseModel):
         "auto", description="local models: bfloat16 on a GPU or where the CPU computes it natively"
     )
     passage_chars: int | None = Field(
-        None, ge=100,
+        500, ge=100,
         description="show the model at most this many characters of each passage, its sentences closest to "
-        "the question (verification still reads the whole passage); default: whole passages",
+        "the question (verification still reads the whole passage); None: whole passages. 500 chosen on "
+        "SciFact train claims: answered 47% vs 37%, citations to gold 0.67 vs 0.54, latency about half",
     )
     openai_base_url: str = Field(
         "http://127.0.0.1:8000/v1", description="OpenAI-compatible server for openai:<model> (vLLM, Ollama...)"
@@ -57,6 +58,19 @@ class Settings(BaseModel):
     verifier_threshold: float | None = Field(None, description="override the verifier's own threshold")
     keep_unsupported: bool = Field(False, description="show rejected sentences, marked, instead of removing them")
     extractive_fallback: bool = Field(True, description="quote the passages when no model sentence is supported")
+    extractive_min_coverage: float = Field(
+        0.4, ge=0.0, le=1.0,
+        description="share of the question's (rarity-weighted) words a quoted sentence must contain; 0.4 chosen "
+        "on SciFact train claims (answers 53% with a quote, 46% of quotes gold rationale; 0.5: 27% / 65%)",
+    )
+    redact_pii: bool = Field(
+        False, description="replace PII with typed placeholders at ingest, before anything is chunked or stored "
+        "(healthcare: on); answers are always redacted before they are shown",
+    )
+    pii_keep: tuple[str, ...] = Field(
+        ("ORGANIZATION",), description="PII types left in place; company and agency names are what finance "
+        "and science documents are about, and HIPAA's Safe Harbor list does not include them",
+    )
 
 
 def resolve_home(home: str | os.PathLike | None = None) -> Path:
