@@ -157,8 +157,26 @@ class Assistant:
         return self.ingest(files, base=folder, prefix=f"{self.domain}-starter/", progress=progress)
 
     def sources(self) -> list[dict[str, Any]]:
-        """Every stored document with its provenance."""
-        return self.store.catalog.documents()
+        """Every stored document with its provenance; an assistant made for a user lists only what they may see."""
+        documents = self.store.catalog.documents()
+        if self.user is None and self.groups is None:
+            return documents
+        return [doc for doc in documents if not doc["groups"] or set(doc["groups"]) & set(self.groups or ())]
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        """Documents held out of the indexes by prompt-injection screening, each with its ``reasons``."""
+        everyone = self.user is None and self.groups is None
+        return self.store.catalog.quarantined(self.groups, everyone=everyone)
+
+    def release(self, source: str, *, reviewer: str) -> int:
+        """Index a quarantined document after review; ``reviewer`` is recorded in its metadata. Returns its chunks."""
+        from .quarantine import release
+
+        chunks = release(
+            self.store, self.embedder, source, reviewer, self.settings.chunk_size, self.settings.chunk_overlap
+        )
+        self._retriever = None
+        return chunks
 
     def remove(self, source: str) -> int:
         """Remove a file (every document it held) or one document; returns the number of chunks removed."""

@@ -29,7 +29,12 @@ CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, source TEXT NOT NULL, ordinal INTEGER, start INTEGER, end INTEGER, text TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE TABLE IF NOT EXISTS quarantine (
+    source TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL, title TEXT, domain TEXT,
+    provenance TEXT, metadata TEXT, text TEXT, reasons TEXT, quarantined_at REAL
+);
 """
+# every table is created IF NOT EXISTS when a catalog opens: a catalog from an older vetta gains new tables
 
 DOC_FIELDS = ("source", "file", "sha256", "title", "domain", "vetted_by", "vetted_on", "license", "version", "url")
 
@@ -138,6 +143,7 @@ class Catalog:
         removed = self.remove_documents(sources)
         with self.transaction() as db:
             db.execute("DELETE FROM files WHERE file = ?", (file,))
+            db.execute("DELETE FROM quarantine WHERE file = ?", (file,))
         return removed
 
     def documents(self) -> list[dict[str, Any]]:
@@ -146,6 +152,37 @@ class Catalog:
 
     def count_documents(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+
+    # --- quarantine -----------------------------------------------------------------------------------
+    def quarantine(self, doc: Document, reasons: list[str]) -> None:
+        """Hold ``doc`` out of the indexes with the reasons it was flagged, until a reviewer releases it."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc.source, doc.file, doc.sha256, doc.title, doc.domain, json.dumps(doc.provenance.as_dict()),
+                    json.dumps(doc.metadata), doc.text, json.dumps(reasons), time.time(),
+                ),
+            )
+
+    def quarantined(self, groups: tuple[str, ...] | None = None, *, everyone: bool = True) -> list[dict[str, Any]]:
+        """Quarantined documents with their reasons (text left out); ``everyone=False`` keeps those ``groups`` may see."""
+        rows = self._db.execute("SELECT * FROM quarantine ORDER BY source").fetchall()
+        out = []
+        for row in rows:
+            entry = _quarantine_dict(row)
+            del entry["text"]
+            if everyone or _may_see(entry["groups"], groups):
+                out.append(entry)
+        return out
+
+    def quarantined_entry(self, source: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT * FROM quarantine WHERE source = ?", (source,)).fetchone()
+        return _quarantine_dict(row) if row else None
+
+    def unquarantine(self, sources: list[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("DELETE FROM quarantine WHERE source = ?", [(source,) for source in sources])
 
     # --- chunks for retrieval -------------------------------------------------------------------------
     def all_chunks(self) -> list[tuple[str, str, str]]:
@@ -177,6 +214,20 @@ def _provenance(row: sqlite3.Row) -> Provenance:
         url=row["url"] or "",
         groups=tuple(json.loads(row["groups"] or "[]")),
     )
+
+
+def _quarantine_dict(row: sqlite3.Row) -> dict[str, Any]:
+    provenance = json.loads(row["provenance"] or "{}")
+    return {
+        "source": row["source"], "file": row["file"], "sha256": row["sha256"], "title": row["title"] or "",
+        "domain": row["domain"], **provenance, "metadata": json.loads(row["metadata"] or "{}"),
+        "text": row["text"], "reasons": json.loads(row["reasons"] or "[]"), "quarantined_at": row["quarantined_at"],
+    }
+
+
+def _may_see(document_groups: list[str], groups: tuple[str, ...] | None) -> bool:
+    """The access rule of ``access_clause``, in Python: public, or sharing a group with the caller."""
+    return not document_groups or bool(set(document_groups) & set(groups or ()))
 
 
 def _document_dict(row: sqlite3.Row) -> dict[str, Any]:

@@ -151,6 +151,8 @@ def ingest(domain, paths, starter, vetted_by, vetted_on, license_, version_, url
     for report in reports:
         for path, problem in report.failures:
             click.echo(f"failed: {path}: {problem}", err=True)
+        for source, reasons in report.quarantines:
+            click.echo(f"quarantined: {source}: {reasons}", err=True)
         click.echo(report.summary())
     if any(report.failed for report in reports):
         sys.exit(2)
@@ -159,11 +161,24 @@ def ingest(domain, paths, starter, vetted_by, vetted_on, license_, version_, url
 @cli.command()
 @click.argument("domain")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--quarantined", is_flag=True, help="List documents held back by prompt-injection screening, with why.")
 @home_option
-def sources(domain, as_json):
+def sources(domain, as_json, quarantined):
     """List every document of a domain with its provenance."""
     from .api import Assistant
 
+    if quarantined:  # vetta.quarantine: held out of the indexes until `vetta release`
+        held = Assistant(domain).quarantined()
+        if as_json:
+            click.echo(json.dumps(held, indent=2, default=str))
+            return
+        if not held:
+            click.echo(f"no quarantined documents in {domain}")
+        for doc in held:
+            click.echo(f"{doc['source']}\t{doc['title']}\tsha256:{doc['sha256'][:12]}")
+            for reason in doc["reasons"]:
+                click.echo(f"    {reason}")
+        return
     docs = Assistant(domain).sources()
     if as_json:
         click.echo(json.dumps(docs, indent=2, default=str))
@@ -188,6 +203,19 @@ def remove(domain, source):
 
     removed = Assistant(domain).remove(source)
     click.echo(f"removed {source} ({removed} chunks)")
+
+
+@cli.command()
+@click.argument("domain")
+@click.argument("source")
+@click.option("--reviewer", required=True, help="Who reviewed the document and judged it safe (recorded).")
+@home_option
+def release(domain, source, reviewer):
+    """Index a document that prompt-injection screening quarantined, after a person reviewed it."""
+    from .api import Assistant
+
+    chunks = Assistant(domain).release(source, reviewer=reviewer)
+    click.echo(f"released {source} ({chunks} chunks), reviewed by {reviewer}")
 
 
 @cli.command()

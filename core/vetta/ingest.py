@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .errors import LoaderError
 from .loaders import Loader, discover, file_sha256, load_file, text_sha256
 from .models.base import Embedder
+from .quarantine import hold_if_flagged
 from .store import DomainStore
 from .types import Chunk, Document, IngestReport, Provenance
 
@@ -172,6 +173,8 @@ class Ingestor:
                 provenance=provenance,
                 metadata={**item.metadata, **stated},
             )
+            if hold_if_flagged(self.store, path, doc, report):  # prompt-injection screening: vetta.quarantine
+                continue
             previous = known.get(source)
             if previous == (doc.sha256, provenance, doc.title):
                 report.unchanged += 1

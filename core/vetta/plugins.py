@@ -26,6 +26,7 @@ DEFAULT_PLUGINS = (
     "vetta.default_plugins.embedders",
     "vetta.default_plugins.models",
     "vetta.default_plugins.verifiers",
+    "vetta.default_plugins.guardrails",
 )
 
 

@@ -115,6 +115,9 @@ class HybridRetriever:
         vector = self.embedder.embed_query(query)
         dense = self.store.dense_search(vector, n, chroma_where(filters, groups, restricted))
         after_dense = time.perf_counter()
+        if mask is not None:  # the catalog decides access: Chroma merges metadata on update, so a document
+            # moved out of a group keeps that group's key on its vectors; no hit outside ``allowed`` passes
+            dense = [item for item in dense if item[0] in allowed]
         fused = fuse(lexical, dense, self.settings)
         fused = [item for item in fused if item[1] >= self.settings.min_relevance][:k]
         rows = self.store.catalog.hydrate([chunk_id for chunk_id, _, _ in fused])

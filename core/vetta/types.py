@@ -184,9 +184,13 @@ class IngestReport:
     chunks_embedded: int = 0
     chunks_reused: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    quarantined: int = 0
+    quarantines: list[tuple[str, str]] = field(default_factory=list)
+    """(source, reasons) of each document held out of the indexes by prompt-injection screening."""
 
     def summary(self) -> str:
+        held = f", quarantined {self.quarantined}" if self.quarantined else ""
         return (
-            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}"
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}{held}"
             f" ({self.chunks_embedded} chunks embedded, {self.chunks_reused} reused)"
         )
