@@ -257,3 +257,11 @@ def test_a_poisoned_passage_that_bypassed_ingest_is_withheld(fake_assistant):
     assistant.store.put([(doc, chunks)], dict(zip([c.id for c in chunks], assistant.embedder.embed([text]))))
     answer = assistant.ask("Is metformin first-line for type 2 diabetes?")
     assert answer.abstained and "looks like a prompt injection" in answer.text
+
+
+def test_a_released_document_is_answered_from_not_withheld(poisoned_home):
+    assistant, _, _ = poisoned_home
+    assistant.release("poisoned/persona.md", reviewer="Dr. R. Eviewer")
+    answer = assistant.ask("Is metformin first-line for type 2 diabetes?", filters={"source": "poisoned/persona.md"})
+    assert not any(event.guardrail == guardrails.NAME for event in answer.events), answer.reason
+    assert not answer.abstained and answer.citations[0].source == "poisoned/persona.md"
