@@ -143,6 +143,8 @@ class Assistant:
             chunk_overlap=self.settings.chunk_overlap,
             base=Path(base) if base else None,
             prefix=prefix,
+            redact_pii=self.settings.redact_pii,
+            pii_keep=self.settings.pii_keep,
         )
         loaders = loader_table(get_registry().loaders)
         ingestor = Ingestor(self.store, self.embedder, loaders, progress)
@@ -205,7 +207,15 @@ class Assistant:
         return VettaRetriever(assistant=self, k=k or self.settings.k, filters=filters or {})
 
     def ask(self, question: str, filters: dict[str, Any] | None = None) -> Answer:
-        """Answer from the vetted passages only, with citations; abstain when there is nothing to cite."""
+        """Answer from the vetted passages only, with citations; abstain when there is nothing to cite.
+
+        PII is redacted from whatever the answer shows, and every ask is written to the audit log.
+        """
+        answer, redaction = self._redacted(self._answer(question, filters))
+        self._audit(answer, redaction)
+        return answer
+
+    def _answer(self, question: str, filters: dict[str, Any] | None) -> Answer:
         timings: dict[str, float] = {}
         events: list[GuardrailEvent] = []
         hook = get_plugin_manager().hook
@@ -262,6 +272,38 @@ class Assistant:
         return self._final(result, events)
 
     # --- guardrails and outcomes ----------------------------------------------------------------------
+    def _redacted(self, answer: Answer):
+        """PII replaced in all the caller reads (always, every domain); a redactor that raises withholds it."""
+        from . import privacy
+
+        started = time.perf_counter()
+        try:
+            shown, found, redaction = privacy.redact_answer(answer, keep=self.settings.pii_keep)
+        except Exception as error:  # fail closed: an answer that may show PII is not shown
+            reason = f"withheld: the PII redactor failed ({type(error).__name__})"
+            events = [*answer.events, GuardrailEvent("pii", "block", reason, "answer")]
+            return self._withheld(answer.question, reason, events, answer.timings), None
+        timings = {**answer.timings, "redact": time.perf_counter() - started}
+        if not found:
+            return replace(shown, timings=timings), redaction
+        counts = ", ".join(f"{number} {kind}" for kind, number in found.items())
+        event = GuardrailEvent("pii", "redact", f"personal data replaced by placeholders: {counts}", "answer")
+        return replace(shown, events=(*shown.events, event), timings=timings), redaction
+
+    def _audit(self, answer: Answer, redaction) -> None:
+        """One line in the audit log per ask; an answer that cannot be logged is not given (AuditError)."""
+        from . import audit, privacy
+
+        keep = self.settings.pii_keep
+
+        def redact(texts: list[str]) -> list[str]:  # the answer's own placeholders where it has them
+            if redaction is None:
+                return privacy.redact_texts(texts, keep)
+            return [redaction.redact(text, keep)[0] for text in texts]
+
+        entry = audit.entry_for(answer, user=self.user, groups=self.groups, redact=redact)
+        audit.append(self.home, entry)
+
     def _guard(self, events: list[GuardrailEvent], stage: str, call: Callable[[], list]) -> str:
         """Run one guardrail hook; a guardrail that raises withholds the answer (fails closed)."""
         try:

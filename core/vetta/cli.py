@@ -258,6 +258,36 @@ def ask(domain, question, model, k, groups, as_json):
             click.echo(f"  - {hit.title or hit.source} ({hit.source})")
 
 
+@cli.command()
+@click.option("--domain", default=None, help="Only this domain's questions.")
+@click.option("--user", default=None, help="Only this user's questions.")
+@click.option("--limit", type=int, default=20, show_default=True, help="The latest N entries (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON lines.")
+@home_option
+def audit(domain, user, limit, as_json):
+    """Show the audit log: every question asked, its (PII-redacted) answer, sources and guardrail events."""
+    from . import audit as audit_log
+    from .config import resolve_home
+
+    found = audit_log.entries(resolve_home(), domain=domain, user=user, limit=limit or None)
+    if as_json:
+        for entry in found:
+            click.echo(json.dumps(entry, ensure_ascii=False, sort_keys=True))
+        return
+    if not found:
+        click.echo("no audited questions" + (f" for domain {domain}" if domain else "") + (f" by {user}" if user else ""))
+    for entry in found:
+        outcome = "abstained" if entry["abstained"] else "answered"
+        cited = sorted({s["source"] for s in entry["sources"] if s["cited"]})
+        click.echo(f"{entry['time']}  {entry['user']}  {entry['domain']}  {outcome}")
+        click.echo(f"  Q: {entry['question']}")
+        click.echo(f"  A: {entry['answer'] if not entry['abstained'] else entry['reason']}")
+        if cited:
+            click.echo(f"  sources: {', '.join(cited)}")
+        for event in entry["events"]:
+            click.echo(f"  {event['action']} ({event['guardrail']}): {event['message']}")
+
+
 @cli.command("eval")
 @click.argument("domain")
 @click.option("--set", "eval_set", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -40,6 +40,8 @@ class IngestOptions:
     chunk_overlap: int = 150
     base: Path | None = None
     prefix: str = ""
+    redact_pii: bool = False
+    pii_keep: tuple[str, ...] = ("ORGANIZATION",)
 
 
 ProgressCallback = Callable[[str, int], None]
@@ -154,13 +156,17 @@ class Ingestor:
         previous_provenance = next(iter(known.values()))[1] if known else None
         provenance = _provenance(options, extra, previous_provenance)
         stated = dict(extra.get("metadata") or {})
-        fingerprint = _fingerprint(sha, provenance, extra.get("title", ""), stated)
+        fingerprint = _fingerprint(sha + _redaction_tag(options), provenance, extra.get("title", ""), stated)
+        # stored under the other redaction policy: every document is rewritten, though its bytes are the same
+        restate = bool(known) and self.store.catalog.file_fingerprint(file) == _fingerprint(
+            sha + _redaction_tag(options, flipped=True), provenance, extra.get("title", ""), stated)
         if known and self.store.catalog.file_fingerprint(file) == fingerprint:
             report.unchanged += len(known)
             return
         loaded = load_file(path, self.loaders)
         seen_sources = set()
         for item in loaded:
+            item = _redacted(item, options)  # PII goes before anything is chunked, embedded or stored
             source = f"{file}#{item.record_id}" if item.record_id else file
             seen_sources.add(source)
             doc = Document(
@@ -176,7 +182,7 @@ class Ingestor:
             if hold_if_flagged(self.store, path, doc, report):  # prompt-injection screening: vetta.quarantine
                 continue
             previous = known.get(source)
-            if previous == (doc.sha256, provenance, doc.title):
+            if previous == (doc.sha256, provenance, doc.title) and not restate:
                 report.unchanged += 1
                 continue
             chunks = split(doc, options.chunk_size, options.chunk_overlap)
@@ -219,6 +225,23 @@ class Ingestor:
         for file, fingerprint in self._pending_files:  # only now is the file's content fully stored
             self.store.catalog.set_file(file, fingerprint)
         self._pending_files = []
+
+
+def _redaction_tag(options: IngestOptions, flipped: bool = False) -> str:
+    """Part of a file's fingerprint: a file stored before redaction was turned on is not skipped as unchanged."""
+    return f"+pii-redacted:{','.join(sorted(options.pii_keep))}" if options.redact_pii != flipped else ""
+
+
+def _redacted(item, options: IngestOptions):
+    """The loaded text with its PII replaced, and the counts per type in its metadata (vetta.privacy)."""
+    if not options.redact_pii:
+        return item
+    from dataclasses import replace
+
+    from .privacy import count_fields, redact_document
+
+    text, title, metadata, found = redact_document(item.text, item.title, item.metadata, options.pii_keep)
+    return replace(item, text=text, title=title, metadata={**metadata, **count_fields(found)})
 
 
 def _fingerprint(sha: str, provenance: Provenance, title: str, metadata: dict | None = None) -> str:

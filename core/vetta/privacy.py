@@ -76,6 +76,14 @@ def ssn_valid(number: str) -> bool:
     return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
 
 
+def iban_valid(code: str) -> bool:
+    """ISO 13616: the country code and check digits moved to the end, read in base 36, is 1 modulo 97."""
+    code = re.sub(r"\s", "", code).upper()
+    if not 15 <= len(code) <= 34 or not code[:2].isalpha():
+        return False
+    return int("".join(str(int(char, 36)) for char in code[4:] + code[:4])) % 97 == 1
+
+
 # --- recognizers for our domains' identifiers ---------------------------------------------------------------
 _DATE = (
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}"
@@ -120,13 +128,26 @@ _RULES: list[tuple[str, str, float, Callable[[str], bool] | None]] = [
      + r"\b\.?(?:,? (?:Apt\.?|Apartment|Suite|Ste\.?|Unit|#) ?[\w-]+)?"
      r"(?:,?\s+[A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+){0,2},? [A-Z]{2} \d{5}(?:-\d{4})?)?)", 0.8, None),
     ("STREET_ADDRESS",
-     r"\b(?P<id>\d{1,6} (?:[A-Z][a-zA-Z'.-]* ){1,4}(?:(?:Apt\.?|Suite|Unit) [\w-]+,? )?"
-     r"\s*[A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+){0,2}, [A-Z]{2} \d{5}(?:-\d{4})?)", 0.8, None),
+     r"\b(?P<id>\d{1,6}(?: [A-Z][a-zA-Z'.-]*){1,4}(?: (?:Apt\.?|Apartment|Suite|Ste\.?|Unit|#) ?[\w-]+)?"
+     r",?\s+[A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+){0,2}, [A-Z]{2} \d{5}(?:-\d{4})?)", 0.8, None),
     ("PERSON",
-     r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Mx)\.? (?P<id>[A-Z][a-z'-]+(?: [A-Z]\.)?(?: [A-Z][a-z'-]+){0,2})", 0.7, None),
+     r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Mx)\.? (?P<id>[A-Z][a-z'-]+(?: [A-Z]\.)?(?: [A-Z][a-z'-]+){0,2})", 0.9, None),
     ("PERSON",
-     r"(?im)^(?:patient|name|patient name|dear|to|from|attn|attention|signed|cc|guarantor|emergency contact)"
-     r"[ \t]*:?[ \t]+(?P<id>[A-Z][a-z'-]+(?: [A-Z]\.)?(?: [A-Z][a-z'-]+){1,2})\b", 0.7, None),
+     r"(?m)^(?:(?i:patient|name|patient name|to|from|attn|attention|signed|cc|guarantor|emergency contact|"
+     r"account holder|insured|subscriber|client)[ \t]*:|Dear)[ \t]+(?P<id>[A-Z][a-z'-]+(?: [A-Z]\.)?(?: [A-Z][a-z'-]+){1,2})\b", 0.9, None),
+    # a letter's recipient block: a name alone on its line, the street address on the next
+    ("PERSON", r"(?m)^(?P<id>[A-Z][a-z'-]+(?: [A-Z]\.)?(?: [A-Z][a-z'-]+){1,2})[ \t]*\n[ \t]*\d{1,6} [A-Z]", 0.9, None),
+    # a signature: the name on the line after the closing
+    ("PERSON", r"(?im)^(?:sincerely|regards|kind regards|best regards|yours (?:truly|sincerely)|respectfully),?[ \t]*\n"
+     r"(?:[ \t]*\n)*(?-i:(?P<id>[A-Z][a-z'-]+(?: [A-Z]\.)?(?: [A-Z][a-z'-]+){1,2}))[ \t]*$", 0.9, None),
+    ("CREDIT_CARD", r"(?<![\w-])(?P<id>[2-6]\d{3}(?:[ -]?\d){9,15})(?![\w-])", 0.6,
+     lambda digits: 13 <= len(digits) <= 19 and luhn_valid(digits)),
+    ("IBAN_CODE", r"\b(?P<id>[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)\b", 0.8, iban_valid),
+    # organisations by their legal form or kind, and after "works at" / "employed by" / an insurer's label
+    ("ORGANIZATION", r"\b(?P<id>[A-Z][\w'-]+(?:(?:,| &| and)? [A-Z][\w'-]+)*,? (?:LLC|LLP|Inc|Ltd|PLC|Corp|Corporation"
+     r"|Group|Partners|and Sons|Bank|Health Plan|Health Partners|Medical Group|Hospital|Clinic|Insurance))\b", 0.92, None),
+    ("ORGANIZATION", r"(?:\b(?:works (?:at|for)|employed by|employer:?|[Ii]nsurance:|[Ii]nsurer:?)|\b[Aa]t the offices of) "
+     r"(?P<id>[A-Z][\w'-]+(?:(?:,| &| and)? [A-Z][\w'-]+)*)", 0.9, None),
 ]
 
 
@@ -153,7 +174,7 @@ def _rule_recognizer_class():
                     continue
                 for match in regex.finditer(text):
                     value = match.group("id")
-                    if check is not None and not check(re.sub(r"\D", "", value) if entity != "US_SSN_STRICT" else value):
+                    if check is not None and not check(value if entity in ("US_SSN_STRICT", "IBAN_CODE") else re.sub(r"\D", "", value)):
                         continue
                     found.append(RecognizerResult(
                         entity, match.start("id"), match.end("id"), score,
@@ -220,9 +241,24 @@ def analyzer():
 _NOT_A_NAME = re.compile(r"[\d<>_@/\\|=+]|^[A-Z0-9 .&-]{1,6}$")  # digits, markup, short acronyms (MRN, DOB...)
 
 
-def _plausible(kind: str, value: str) -> bool:
-    if kind in ("PERSON", "ORGANIZATION"):
-        return not _NOT_A_NAME.search(value.strip()) and len(value.strip()) > 1
+_TOLL_FREE = {"800", "833", "844", "855", "866", "877", "888"}
+
+
+def _plausible(kind: str, value: str, source: str, text: str) -> bool:
+    """Drops what is not personal: spaCy's one-word "names" (mostly capitalised nouns at a sentence start;
+    one-word names are caught after a title or as the surname of a full name), and toll-free numbers
+    (helplines such as Poison Help, which health guidance must keep)."""
+    value = value.strip()
+    if kind in ("PERSON", "ORGANIZATION") and (_NOT_A_NAME.search(value) or len(value) < 2):
+        return False
+    if kind == "PERSON" and source == "SpacyRecognizer":
+        words = value.split()
+        # a word the same text also writes in lower case is a common noun ("Poison Help" ... "get help")
+        common = any(re.search(rf"(?<![\w.@-]){re.escape(word.lower())}(?![\w@-]|\.\w)", text) for word in words)
+        return len(words) > 1 and all(word[:1].isupper() for word in words) and not common
+    if kind == "PHONE":
+        digits = re.sub(r"\D", "", value)
+        return digits.removeprefix("1")[:3] not in _TOLL_FREE
     return True
 
 
@@ -241,20 +277,28 @@ def _resolve(spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int, s
     return sorted(kept)
 
 
-def _propagate(text: str, spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
-    """A name found once is redacted everywhere in the document, and so is a person's surname alone."""
+def _name_forms(value: str, kind: str) -> set[str]:
+    """How a name may recur: in full, and a person by surname alone."""
+    forms = {value}
+    parts = value.split()
+    if kind == "PERSON" and len(parts) > 1 and len(parts[-1]) > 2:
+        forms.add(parts[-1])
+    return forms
+
+
+def _propagate(
+    text: str, spans: list[tuple[int, int, str, float]], known: dict[str, str]
+) -> list[tuple[int, int, str, float]]:
+    """A name found once is redacted everywhere in the document (``known``: names from its other texts),
+    and so is a person's surname alone."""
+    forms = dict(known)
+    for start, end, kind, _ in spans:
+        if kind in ("PERSON", "ORGANIZATION"):
+            forms.update((form, kind) for form in _name_forms(text[start:end], kind))
     extra = []
-    for start, end, kind, score in spans:
-        if kind not in ("PERSON", "ORGANIZATION"):
-            continue
-        value = text[start:end]
-        forms = {value}
-        parts = value.split()
-        if kind == "PERSON" and len(parts) > 1 and len(parts[-1]) > 2:
-            forms.add(parts[-1])
-        for form in forms:
-            for match in re.finditer(rf"(?<![\w<]){re.escape(form)}(?!\w)", text):
-                extra.append((match.start(), match.end(), kind, score - 0.01))
+    for form, kind in forms.items():
+        for match in re.finditer(rf"(?<![\w<]){re.escape(form)}(?!\w)", text):
+            extra.append((match.start(), match.end(), kind, 0.5))
     return spans + extra
 
 
@@ -268,6 +312,8 @@ class Redaction:
             for kind, number in PLACEHOLDER.findall(text):
                 self.counts[kind] = max(self.counts[kind], int(number))
         self.found: Counter[str] = Counter()
+        self._done: dict[tuple[str, tuple[str, ...]], tuple[str, list[Finding]]] = {}
+        self.names: dict[str, str] = {}  # names found so far in this document's texts, and their type
 
     def placeholder(self, kind: str, value: str) -> str:
         key = (kind, _normal(value))
@@ -283,9 +329,17 @@ class Redaction:
     def redact(self, text: str, keep: Iterable[str] = ()) -> tuple[str, list[Finding]]:
         if not text or not text.strip():
             return text, []
+        keep = tuple(sorted(keep))
+        if (text, keep) in self._done:  # the same passage cited twice is analysed once (and counted once)
+            return self._done[(text, keep)]
+        self._done[(text, keep)] = result = self._redact(text, keep)
+        return result
+
+    def _redact(self, text: str, keep: tuple[str, ...]) -> tuple[str, list[Finding]]:
         wanted = [name for name, kind in PLACEHOLDER_TYPES.items() if kind not in set(keep)]
         results = analyzer().analyze(text=text, language="en", entities=wanted, score_threshold=SCORE_THRESHOLD)
         existing = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)]
+        RECOGNIZER_NAME_KEY = "recognizer_name"
         spans = []
         for result in results:
             kind = PLACEHOLDER_TYPES[result.entity_type]
@@ -294,10 +348,14 @@ class Redaction:
             if kind in ("PERSON", "ORGANIZATION"):  # spaCy runs names across line ends and punctuation
                 value = value.split("\n")[0].rstrip(" .,;:")
                 end = start + len(value)
-            if not _plausible(kind, value) or any(start < e and end > s for s, e in existing):
+            source = (result.recognition_metadata or {}).get(RECOGNIZER_NAME_KEY, "")
+            if not _plausible(kind, value, source, text) or any(start < e and end > s for s, e in existing):
                 continue
             spans.append((start, end, kind, result.score))
-        spans = _resolve(_propagate(text, _resolve(spans)))
+        spans = _resolve(_propagate(text, _resolve(spans), self.names))
+        for start, end, kind, _ in spans:
+            if kind in ("PERSON", "ORGANIZATION"):
+                self.names.update((form, kind) for form in _name_forms(text[start:end], kind))
         spans = [span for span in spans if not any(span[0] < e and span[1] > s for s, e in existing)]
         # full names first, so that "Mr. Smith" before "John Smith" still gets John Smith's placeholder
         for start, end, kind, _ in sorted(spans, key=lambda s: -len(text[s[0]:s[1]].split())):
@@ -326,5 +384,62 @@ def counts(findings: Iterable[Finding]) -> dict[str, int]:
     return dict(sorted(Counter(finding.type for finding in findings).items()))
 
 
-__all__ = ["ENTITY_TYPES", "STRUCTURED_TYPES", "Finding", "Redaction", "analyzer", "counts", "luhn_valid",
-           "npi_valid", "redact_text", "ssn_valid"]
+
+def redact_document(
+    text: str, title: str, metadata: dict, keep: Iterable[str] = ()
+) -> tuple[str, str, dict, dict[str, int]]:
+    """A document's text, title and string metadata redacted with one set of placeholders, and the counts
+    per type (kept in the document's metadata as ``pii_<TYPE>`` and ``pii_redacted``)."""
+    redaction = Redaction()
+    text, _ = redaction.redact(text, keep)
+    title, _ = redaction.redact(title, keep)
+    metadata = {
+        key: redaction.redact(value, keep)[0] if isinstance(value, str) and not value.isdigit() else value
+        for key, value in metadata.items()
+    }
+    found = dict(sorted(redaction.found.items()))
+    return text, title, metadata, found
+
+
+def count_fields(found: dict[str, int]) -> dict[str, int]:
+    """Flat metadata fields (Chroma keeps scalars only): ``pii_redacted`` and ``pii_<TYPE>`` per type."""
+    return {"pii_redacted": sum(found.values()), **{f"pii_{kind}": n for kind, n in found.items()}}
+
+
+
+def redact_answer(answer, keep: Iterable[str] = ()):
+    """An ``Answer`` with PII replaced in everything the caller reads (its text, sentences and their
+    evidence, citation quotes, hit texts), one set of placeholders for all of them, new numbers never
+    reusing a placeholder already in the passages; the counts per type; and the ``Redaction``, so that
+    the audit entry names the same person with the same placeholder."""
+    from dataclasses import replace
+
+    texts = [answer.text] + [hit.text for hit in answer.hits] + [c.quote for c in answer.citations]
+    redaction = Redaction(reserved=texts)
+
+    def clean(text: str) -> str:
+        return redaction.redact(text, keep)[0]
+
+    def sentences(items):
+        return tuple(replace(s, text=clean(s.text), evidence=clean(s.evidence)) for s in items)
+
+    for text in texts[1:] + [s.evidence for s in answer.sentences]:  # the passages first: the names they
+        clean(text)  # hold are then known when a sentence quotes a surname alone
+    shown = replace(
+        answer,
+        text=clean(answer.text),
+        sentences=sentences(answer.sentences),
+        removed=sentences(answer.removed),
+        citations=tuple(replace(c, quote=clean(c.quote)) for c in answer.citations),
+        hits=tuple(replace(h, text=clean(h.text)) for h in answer.hits),
+    )
+    return shown, dict(sorted(redaction.found.items())), redaction
+
+
+def redact_texts(texts: list[str], keep: Iterable[str] = ()) -> list[str]:
+    """Several texts of one record (an audit entry) with one set of placeholders."""
+    redaction = Redaction(reserved=texts)
+    return [redaction.redact(text, keep)[0] for text in texts]
+
+__all__ = ["ENTITY_TYPES", "STRUCTURED_TYPES", "Finding", "Redaction", "analyzer", "count_fields", "counts", "luhn_valid",
+           "npi_valid", "redact_answer", "redact_document", "redact_text", "redact_texts", "ssn_valid"]

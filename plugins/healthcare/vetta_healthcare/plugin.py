@@ -24,6 +24,8 @@ def register_domains(register):
             notice=NOTICE,
             citation_template=CITATION_TEMPLATE,
             eval_set=HERE / "eval" / "questions.jsonl",
+            # patient records must not reach the store with their identifiers (HIPAA Safe Harbor's list)
+            settings=(("redact_pii", True),),
         )
     )
 
