@@ -6,8 +6,9 @@ answers the rest: what is left after cutting an override out is often half of on
 plain question again. A refusal names the pattern, so a false alarm is easy to see and
 to rephrase around; it does not echo the question's words.
 
-``guard_passages`` withholds an answer whose retrieved passages hold instruction-like or invisible text
-that no reviewer released: documents ingested before quarantine existed, or added around ``vetta ingest``.
+``guard_passages`` withholds an answer whose retrieved passages hold instruction-like text or Unicode tag
+characters that no reviewer released: documents ingested before quarantine existed, or added around
+``vetta ingest``.
 
 Either hook raising withholds the answer (the core fails closed).
 """
@@ -82,7 +83,9 @@ def guard_passages(question, hits, domain) -> list[GuardrailEvent]:
     for number, hit in enumerate(hits, start=1):
         if hit.metadata.get("released_by"):
             continue  # a reviewer read it and let it in
-        findings = instruction_findings(hit.text) + invisible_findings(hit.text)
+        # instructions, and tag characters that spell hidden ASCII; a stray zero-width space in an abstract
+        # stored before quarantine existed is not worth withholding an answer for
+        findings = instruction_findings(hit.text) + [f for f in invisible_findings(hit.text) if "U+E00" in f.detail]
         if findings:
             reasons = "; ".join(str(finding) for finding in findings[:2])
             message = f"withheld: passage [{number}] from {hit.source} looks like a prompt injection ({reasons})"
