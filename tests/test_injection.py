@@ -101,8 +101,13 @@ def test_clean_documents_about_injection_are_not_flagged(path):
 def test_hidden_html_names_each_way_of_hiding():
     kinds = {
         name: {f.detail.split(" hides")[0] for f in hidden_html_findings((DATA / "poisoned" / name).read_text())}
-        for name in ("hidden_same_colour.html", "hidden_stylesheet_class.html", "hidden_zero_size.html")
+        for name in (
+            "hidden_same_colour.html", "hidden_stylesheet_class.html", "hidden_zero_size.html", "hidden_font_tag.html",
+            "hidden_transparent.html",
+        )
     }
+    assert kinds["hidden_font_tag.html"] == {"text in its background colour (#ffffff)"}
+    assert kinds["hidden_transparent.html"] == {"transparent text"}
     assert kinds["hidden_same_colour.html"] == {"text in its background colour (#ffffff)"}
     assert kinds["hidden_stylesheet_class.html"] == {"display:none"}
     assert kinds["hidden_zero_size.html"] == {"zero size with hidden overflow"}
@@ -111,7 +116,7 @@ def test_hidden_html_names_each_way_of_hiding():
 # --- quarantine at ingest -------------------------------------------------------------------------------
 def test_poisoned_documents_are_quarantined_and_never_indexed(poisoned_home):
     assistant, report, _ = poisoned_home
-    assert report.quarantined == len(POISONED) == 24
+    assert report.quarantined == len(POISONED) == 26
     assert report.added == len(CLEAN) + 1 and report.failed == 0
     assert f"quarantined {len(POISONED)}" in report.summary()
     held = {doc["source"]: doc for doc in assistant.quarantined()}

@@ -245,8 +245,10 @@ def _hiding(element, style: str) -> list[str]:
         reasons.append("the hidden attribute")
     if str(element.get("aria-hidden", "")).lower() == "true":
         reasons.append("aria-hidden")
-    colour = _last(_COLOR, style)
-    if colour and colour != "transparent":
+    colour = _last(_COLOR, style) or _normalise_colour(str(element.get("color") or ""))  # <font color=...>
+    if colour == "transparent":
+        reasons.append("transparent text")
+    elif colour:
         background = _background(element, style)
         if background and background == colour:
             reasons.append(f"text in its background colour ({colour})")
@@ -255,11 +257,13 @@ def _hiding(element, style: str) -> list[str]:
 
 def _background(element, style: str) -> str:
     """The background colour behind ``element``: its own, or the nearest ancestor's inline one."""
-    own = _last(_BACKGROUND, style)
+    own = _last(_BACKGROUND, style) or _normalise_colour(str(element.get("bgcolor") or ""))
     if own and own != "transparent":
         return own
     for parent in element.parents:
-        value = _last(_BACKGROUND, str(parent.get("style") or "")) if hasattr(parent, "get") else ""
+        if not hasattr(parent, "get"):
+            continue
+        value = _last(_BACKGROUND, str(parent.get("style") or "")) or _normalise_colour(str(parent.get("bgcolor") or ""))
         if value and value != "transparent":
             return value
     return ""
