@@ -181,3 +181,21 @@ def test_a_redactor_that_raises_withholds_the_answer(fake_assistant, note_folder
 def test_placeholder_pattern_matches_what_redaction_writes():
     redacted, _ = redact_text("Contact: Ingrid Solheim, ingrid.solheim@example.org")
     assert re.fullmatch(r"Contact: <PERSON_1>, <EMAIL_1>", redacted), redacted
+
+
+def test_email_check_stays_offline_and_quiet(caplog):
+    """tldextract's default would fetch the public suffix list over the network on first use."""
+    import tldextract.tldextract
+
+    caplog.set_level(logging.DEBUG)
+    redacted, _ = redact_text("Write to billing@northwind-logistics.co.uk today.")
+    assert redacted == "Write to <EMAIL_1> today."
+    assert tldextract.tldextract.TLD_EXTRACTOR.suffix_list_urls == ()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+def test_an_iban_whose_digits_pass_a_card_check_is_one_iban_and_the_next_word_stays():
+    for text in ["Paid to IBAN ES50 9567 3543 7308 7887 5269 within three days.",
+                 "Paid to IBAN ES3507998554416165845743 within three days."]:
+        redacted, findings = redact_text(text)
+        assert redacted == "Paid to IBAN <IBAN_1> within three days.", findings

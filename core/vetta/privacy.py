@@ -267,9 +267,10 @@ def _normal(value: str) -> str:
 
 
 def _resolve(spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
-    """Overlapping spans: structured ids beat names, then the higher score, then the longer span."""
+    """Overlapping spans: structured ids beat names, then the longer span, then the higher score."""
     rank = {kind: 2 if kind in STRUCTURED_TYPES + ("ADDRESS",) else 1 for kind in ENTITY_TYPES}
-    ordered = sorted(spans, key=lambda s: (-rank[s[2]], -s[3], -(s[1] - s[0]), s[0]))
+    # the longer span first: an IBAN's digits can pass a card's Luhn check, the IBAN is what is there
+    ordered = sorted(spans, key=lambda s: (-rank[s[2]], -(s[1] - s[0]), -s[3], s[0]))
     kept: list[tuple[int, int, str, float]] = []
     for span in ordered:
         if all(span[1] <= other[0] or span[0] >= other[1] for other in kept):
@@ -347,6 +348,9 @@ class Redaction:
             value = text[start:end]
             if kind in ("PERSON", "ORGANIZATION"):  # spaCy runs names across line ends and punctuation
                 value = value.split("\n")[0].rstrip(" .,;:")
+                end = start + len(value)
+            if kind == "IBAN":  # Presidio's IBAN pattern ignores case and can take the next word with it
+                value = re.split(r" (?=\S*[a-z])", value)[0]
                 end = start + len(value)
             source = (result.recognition_metadata or {}).get(RECOGNIZER_NAME_KEY, "")
             if not _plausible(kind, value, source, text) or any(start < e and end > s for s, e in existing):
