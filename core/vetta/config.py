@@ -58,14 +58,6 @@ class Settings(BaseModel):
     verifier_threshold: float | None = Field(None, description="override the verifier's own threshold")
     keep_unsupported: bool = Field(False, description="show rejected sentences, marked, instead of removing them")
     extractive_fallback: bool = Field(True, description="quote the passages when no model sentence is supported")
-    redact_pii: bool = Field(
-        False, description="replace PII with typed placeholders at ingest, before anything is chunked or stored "
-        "(healthcare: on); answers are always redacted before they are shown",
-    )
-    pii_keep: tuple[str, ...] = Field(
-        ("ORGANIZATION",), description="PII types left in place; company and agency names are what finance "
-        "and science documents are about, and HIPAA's Safe Harbor list does not include them",
-    )
     extractive_min_coverage: float = Field(
         0.4, ge=0.0, le=1.0,
         description="share of the question's (rarity-weighted) words a quoted sentence must contain; 0.4 chosen "
