@@ -277,3 +277,14 @@ def test_question_framing_words_do_not_count_against_a_quote(fake_assistant, cor
     question = "Is it really true that metformin is the first-line drug for type 2 diabetes?"
     quoted = extractive_sentences(question, assistant.retrieve(question), min_coverage=0.9)
     assert quoted and quoted[0].text.startswith("Metformin is the first-line drug")
+
+
+def test_an_answer_about_a_subject_no_passage_mentions_is_unsupported(fake_assistant, corpus):
+    reply = "Rabies treatment uses metformin as the first-line drug for type 2 diabetes. [1]"
+    assistant = fake_assistant(model=FakeModel(reply), extractive_fallback=False)
+    assistant.ingest([corpus])
+    answer = assistant.ask("What is the first-line drug for rabies?")
+    assert answer.abstained
+    assert any("no retrieved passage mentions rabi" in s.evidence for s in answer.removed)
+    fine = fake_assistant(model=FakeModel("Metformin is the first-line drug for type 2 diabetes. [1]"))
+    assert not fine.ask("What is the first-line drug for type 2 diabetes?").abstained

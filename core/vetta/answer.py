@@ -142,6 +142,23 @@ def verify_sentences(verifier: Verifier, sentences: list[Sentence], hits: list[H
     return out
 
 
+def off_topic(question: str, sentences: list[Sentence], hits: list[Hit]) -> list[Sentence]:
+    """Sentences that answer about a subject of the question which no retrieved passage mentions are
+    unsupported, whatever else they share with their passage: "rabies shots are 2 doses 6 months apart",
+    cited to a passage on HPV shots, repeats the passage's numbers about the wrong vaccine."""
+    unseen = (content_words(question) - QUESTION_FRAME) - set().union(*(content_words(h.text) for h in hits))
+    if not unseen:
+        return sentences
+    out = []
+    for sentence in sentences:
+        absent = sorted(content_words(sentence.text) & unseen)
+        if sentence.verdict == "supported" and absent:
+            sentence = replace(sentence, verdict="unsupported", score=0.0,
+                               evidence=f"no retrieved passage mentions {', '.join(absent)}")
+        out.append(sentence)
+    return out
+
+
 # words that frame a question rather than say what it is about ("Is it true that...", "Can you explain...")
 QUESTION_FRAME = frozenset({"true", "false", "correct", "fact", "really", "tell", "explain", "describe", "know",
                             "pleas", "please", "answer", "question"})
@@ -191,7 +208,7 @@ def compose(
     Nothing shown means abstain. Only supported sentences are shown, unless ``keep_unsupported`` asks for
     the rejected ones too (marked); a sentence citing nothing is never shown.
     """
-    sentences = verify_sentences(verifier, attribute(reply, hits), hits)
+    sentences = off_topic(question, verify_sentences(verifier, attribute(reply, hits), hits), hits)
     supported = [s for s in sentences if s.verdict == "supported"]
     rejected = [s for s in sentences if s.verdict != "supported"]
     if not supported and extractive_fallback:

@@ -248,6 +248,7 @@ class Assistant:
                 question, reply, hits, verifier,
                 keep_unsupported=self.settings.keep_unsupported,
                 extractive_fallback=self.settings.extractive_fallback,
+                extractive_min_coverage=self.settings.extractive_min_coverage,
             )
         except Exception as error:  # fail closed: an unchecked answer is never shown
             reason = f"withheld: the verifier failed ({type(error).__name__}: {error})"
