@@ -288,3 +288,23 @@ def test_an_answer_about_a_subject_no_passage_mentions_is_unsupported(fake_assis
     assert any("no retrieved passage mentions rabi" in s.evidence for s in answer.removed)
     fine = fake_assistant(model=FakeModel("Metformin is the first-line drug for type 2 diabetes. [1]"))
     assert not fine.ask("What is the first-line drug for type 2 diabetes?").abstained
+
+
+def test_a_sentence_about_the_passages_is_no_answer(fake_assistant, corpus):
+    reply = ("The passage about diabetes is about metformin as the first-line drug for type 2 diabetes. [1] "
+             "The passage states that metformin is the first-line drug for type 2 diabetes. [1]")
+    assistant = fake_assistant(model=FakeModel(reply), extractive_fallback=False)
+    assistant.ingest([corpus])
+    answer = assistant.ask("What is the first-line drug for type 2 diabetes?")
+    assert [s.text for s in answer.sentences] == [
+        "The passage states that metformin is the first-line drug for type 2 diabetes."
+    ]
+    assert any("describes the passages" in s.evidence for s in answer.removed)
+
+
+def test_a_repeated_sentence_is_shown_once(fake_assistant, corpus):
+    line = "Metformin is the first-line drug for type 2 diabetes. [1] "
+    assistant = fake_assistant(model=FakeModel(line * 3))
+    assistant.ingest([corpus])
+    answer = assistant.ask("What is the first-line drug for type 2 diabetes?")
+    assert len(answer.sentences) == 1 and answer.text.count("Metformin") == 1

@@ -159,6 +159,40 @@ def off_topic(question: str, sentences: list[Sentence], hits: list[Hit]) -> list
     return out
 
 
+# "The passage about X is about Y", "These passages are from the CDC's website": a sentence about the
+# passages themselves is no answer, however many of their words it repeats.
+ABOUT_THE_PASSAGES = re.compile(
+    r"^\W*(?:the|this|these|those|each|both|all|every|another)?\s*(?:(?:first|second|third|other|given|provided|"
+    r"cited|above|following)\s+)?(?:passages?|context|excerpts?|snippets?)\b",
+    re.IGNORECASE,
+)
+# ... unless it reports what they say: "The passage states that metformin is the first-line drug."
+REPORTS_THAT = re.compile(
+    r"\b(?:says?|said|states?|stated|shows?|showed|notes?|noted|reports?|reported|explains?|finds?|found|"
+    r"indicates?|recommends?|confirms?)\s+that\b",
+    re.IGNORECASE,
+)
+
+
+def screen(question: str, sentences: list[Sentence], hits: list[Hit]) -> list[Sentence]:
+    """Checks after the verifier that no lexical score can pass: off-topic subjects, sentences about the
+    passages rather than the question, and a sentence repeated (small models loop) shown once."""
+    seen: set[str] = set()
+    out = []
+    for sentence in off_topic(question, sentences, hits):
+        key = " ".join(sorted(content_words(sentence.text)))
+        about_passages = ABOUT_THE_PASSAGES.match(sentence.text) and not REPORTS_THAT.search(sentence.text)
+        if sentence.verdict == "supported" and about_passages:
+            sentence = replace(sentence, verdict="unsupported", score=0.0,
+                               evidence="the sentence describes the passages instead of answering")
+        elif sentence.verdict == "supported":
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(sentence)
+    return out
+
+
 # words that frame a question rather than say what it is about ("Is it true that...", "Can you explain...")
 QUESTION_FRAME = frozenset({"true", "false", "correct", "fact", "really", "tell", "explain", "describe", "know",
                             "pleas", "please", "answer", "question"})
@@ -208,7 +242,7 @@ def compose(
     Nothing shown means abstain. Only supported sentences are shown, unless ``keep_unsupported`` asks for
     the rejected ones too (marked); a sentence citing nothing is never shown.
     """
-    sentences = off_topic(question, verify_sentences(verifier, attribute(reply, hits), hits), hits)
+    sentences = screen(question, verify_sentences(verifier, attribute(reply, hits), hits), hits)
     supported = [s for s in sentences if s.verdict == "supported"]
     rejected = [s for s in sentences if s.verdict != "supported"]
     if not supported and extractive_fallback:
