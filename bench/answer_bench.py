@@ -8,7 +8,9 @@ Questions: answerable ones are SciFact claims whose cited abstract SUPPORTs them
 that <claim>?"; their gold documents are the cited abstracts. Unanswerable ones are HaluEval's open-domain
 (Wikipedia) questions, which the SciFact corpus cannot answer. Dev = SciFact train claims + HaluEval
 records 0-499 (used only to choose the relevance threshold, from retrieval alone); test = SciFact dev
-claims + HaluEval records 500-999.
+claims + HaluEval records 500-999. A third, harder kind is in-domain: SciFact claims whose cited abstracts
+were annotated as neither supporting nor refuting them ("unverifiable"), from the same splits; retrieval
+finds related abstracts for them, so only verification can make the answer abstain.
 
 A shown sentence counts as reference-supported when its quoted evidence overlaps a gold rationale sentence
 of a gold document; sentences citing other text are counted separately as "not judged by reference".
@@ -49,6 +51,17 @@ def scifact_questions(split: str) -> list[dict]:
                 text = claim["claim"].rstrip(".")
                 questions.append({"question": f"Is it true that {text[0].lower() + text[1:]}?", "gold": gold})
     return questions
+
+
+def scifact_unverifiable(split: str) -> list[dict]:
+    """In-domain questions the corpus cannot answer: SciFact claims whose cited abstracts neither support
+    nor refute them (no evidence annotated). Retrieval finds related abstracts; the answer must still abstain."""
+    with (DATA / "scifact" / f"claims_{split}.jsonl").open() as handle:
+        claims = [json.loads(line) for line in handle if line.strip()]
+    return [
+        {"question": f"Is it true that {c['claim'].rstrip('.')[0].lower() + c['claim'].rstrip('.')[1:]}?", "gold": {}}
+        for c in claims if not c["evidence"]
+    ]
 
 
 def halueval_questions(first: int, last: int) -> list[dict]:
@@ -92,12 +105,14 @@ def run(args) -> dict:
     if args.split == "dev":  # for choosing settings: SciFact train claims, HaluEval 0-499
         answerable = scifact_questions("train")[: args.limit]
         unanswerable = halueval_questions(0, 500)[: args.limit]
+        in_domain = scifact_unverifiable("train")[: args.limit]
     else:
         answerable = scifact_questions("dev")[: args.limit]
         unanswerable = halueval_questions(500, 1000)[: args.limit]
+        in_domain = scifact_unverifiable("dev")[: args.limit]
     bot.ask(answerable[0]["question"])  # load the model before timing
     rows = []
-    for kind, questions in (("answerable", answerable), ("unanswerable", unanswerable)):
+    for kind, questions in (("answerable", answerable), ("unanswerable", unanswerable), ("unverifiable", in_domain)):
         for item in questions:
             started = time.perf_counter()
             answer = bot.ask(item["question"])
@@ -141,8 +156,9 @@ def summarise(rows: list[dict], bot) -> dict:
         "verifier": bot.settings.verifier,
         "min_similarity": bot.settings.min_similarity if bot.settings.min_similarity is not None
         else bot.embedder.similarity_floor,
-        "questions": {kind: sum(r["kind"] == kind for r in rows) for kind in ("answerable", "unanswerable")},
+        "questions": {kind: sum(r["kind"] == kind for r in rows) for kind in ("answerable", "unanswerable", "unverifiable")},
         "abstention_rate_unanswerable": rate("unanswerable", lambda r: r["answer"].abstained),
+        "abstention_rate_unverifiable_in_domain": rate("unverifiable", lambda r: r["answer"].abstained),
         "abstention_rate_answerable": rate("answerable", lambda r: r["answer"].abstained),
         "extractive_rate_answered": round(
             sum(r["answer"].extractive for r in rows if not r["answer"].abstained)
