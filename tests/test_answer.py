@@ -304,7 +304,7 @@ def test_a_sentence_about_the_passages_is_no_answer(fake_assistant, corpus):
 
 def test_a_repeated_sentence_is_shown_once(fake_assistant, corpus):
     line = "Metformin is the first-line drug for type 2 diabetes. [1] "
-    assistant = fake_assistant(model=FakeModel(line * 3))
+    assistant = fake_assistant(model=FakeModel(line * 3 + "Metformin is the first-line drug [1]"))
     assistant.ingest([corpus])
     answer = assistant.ask("What is the first-line drug for type 2 diabetes?")
     assert len(answer.sentences) == 1 and answer.text.count("Metformin") == 1

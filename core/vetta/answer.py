@@ -176,19 +176,19 @@ REPORTS_THAT = re.compile(
 
 def screen(question: str, sentences: list[Sentence], hits: list[Hit]) -> list[Sentence]:
     """Checks after the verifier that no lexical score can pass: off-topic subjects, sentences about the
-    passages rather than the question, and a sentence repeated (small models loop) shown once."""
-    seen: set[str] = set()
+    passages rather than the question, and a sentence repeated (small models loop), whole or cut off, shown once."""
+    seen: list[set[str]] = []
     out = []
     for sentence in off_topic(question, sentences, hits):
-        key = " ".join(sorted(content_words(sentence.text)))
+        key = content_words(sentence.text)
         about_passages = ABOUT_THE_PASSAGES.match(sentence.text) and not REPORTS_THAT.search(sentence.text)
         if sentence.verdict == "supported" and about_passages:
             sentence = replace(sentence, verdict="unsupported", score=0.0,
                                evidence="the sentence describes the passages instead of answering")
         elif sentence.verdict == "supported":
-            if key in seen:
+            if key and any(key <= shown for shown in seen):  # a repeat, or a cut-off repeat, of a shown sentence
                 continue
-            seen.add(key)
+            seen.append(key)
         out.append(sentence)
     return out
 
