@@ -190,6 +190,19 @@ def test_attribute_keeps_valid_citations_and_matches_uncited_sentences():
     assert [s.text for s in sentences] == ["Metformin comes first.", "Salt raises blood pressure."]
 
 
+def test_attribute_drops_an_echoed_prompt_and_a_cut_off_last_sentence():
+    from vetta import Hit
+
+    hits = [Hit("c1", "a.md", "Metformin is first-line. Salt raises pressure.", 1.0, 0, 46)]
+    echoed = "Metformin is first-line [1].\n</passage>\n\nQuestion: Is salt bad? Answer: Yes, salt kills [1]."
+    assert [s.text for s in attribute(echoed, hits)] == ["Metformin is first-line."]
+    cut = "Metformin is first-line [1]. Salt raises pressure [1]. This suggests that"
+    assert [s.text for s in attribute(cut, hits)] == ["Metformin is first-line.", "Salt raises pressure."]
+    # A last sentence that ends with its citation is complete, and a one-sentence reply is kept as written.
+    assert len(attribute("Metformin is first-line [1]. Salt raises pressure [1]", hits)) == 2
+    assert [s.text for s in attribute("Metformin is first-line", hits)] == ["Metformin is first-line"]
+
+
 def test_build_messages_uses_the_domain_prompt():
     pack = DomainPack("d", "D", system_prompt="Only from passages.")
     messages = build_messages("q?", [], pack)

@@ -98,10 +98,26 @@ def split_sentences(text: str) -> list[str]:
     return [part.strip() for part in SENTENCE_END.split(text.strip()) if part.strip()]
 
 
+# A small model that runs on echoes the prompt's scaffolding and then invents the next turn.
+_ECHO = re.compile(r"<\s*/?\s*passage\b|^\s*(?:question|passages?)\s*(?:\(.*?\))?\s*:", re.IGNORECASE | re.MULTILINE)
+_ENDS_SENTENCE = re.compile(r"[.!?][\"')\]]*$")
+
+
+def model_sentences(reply: str) -> list[str]:
+    """The reply's sentences, less what a small model writes past its answer: everything from an echo of
+    the prompt (``</passage>``, ``Question:``) on, and a last sentence cut off by the token limit (neither
+    final punctuation nor a citation, after several sentences; a one-sentence reply is kept)."""
+    echo = _ECHO.search(reply)
+    parts = split_sentences(reply[: echo.start()] if echo else reply)
+    if len(parts) > 1 and not _ENDS_SENTENCE.search(parts[-1]) and not CITATION.search(parts[-1][-12:]):
+        parts = parts[:-1]
+    return parts
+
+
 def attribute(text: str, hits: list[Hit], min_overlap: float = 0.3) -> list[Sentence]:
     """Split the model's reply into sentences and give each the passages it cites (or best matches)."""
     sentences: list[Sentence] = []
-    for raw in split_sentences(text):
+    for raw in model_sentences(text):
         numbers: list[int] = []
         for group in CITATION.findall(raw):
             for number in group.split(","):
