@@ -143,7 +143,11 @@ def summarise(rows: list[dict], bot) -> dict:
     samples = [
         {"kind": row["kind"], "question": row["answer"].question, "text": row["answer"].text,
          "extractive": row["answer"].extractive,
-         "quotes": [c.quote for c in row["answer"].citations]}
+         "quotes": [c.quote for c in row["answer"].citations],
+         # what a hand check needs: each shown sentence with the passage text the verifier matched it to
+         "sentences": [{"text": s.text, "citations": list(s.citations), "score": s.score, "evidence": s.evidence}
+                       for s in row["answer"].sentences],
+         "gold_documents": sorted(row["gold"])}
         for row in rows if not row["answer"].abstained
     ]
     reasons = Counter(
