@@ -78,6 +78,16 @@ def test_public_text_and_helplines_are_left_alone():
     assert redacted == text, findings
 
 
+def test_medical_eponyms_are_not_people_but_patients_beside_them_still_are():
+    # "factor V Leiden" came back from an answer as "factor <PERSON_1>" in the SciFact answer bench
+    text = ("Carriers of the factor V Leiden mutation have a higher risk of thrombosis. Von Willebrand disease "
+            "is the most common inherited bleeding disorder. Margaret Okonkwo has Von Willebrand disease. "
+            "Margaret Okonkwo's disease is stable.")
+    redacted, _ = redact_text(text, keep=("ORGANIZATION",))
+    assert "factor V Leiden mutation" in redacted and redacted.count("Von Willebrand disease") == 2
+    assert "Margaret Okonkwo" not in redacted and "Okonkwo" not in redacted
+
+
 def test_organisations_are_found_and_kept_unless_asked():
     text = "Margaret Okonkwo works for Northwind Logistics Group in Denver."
     assert "<ORGANIZATION_1>" in redact_text(text)[0]

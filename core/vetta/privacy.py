@@ -242,16 +242,27 @@ _NOT_A_NAME = re.compile(r"[\d<>_@/\\|=+]|^[A-Z0-9 .&-]{1,6}$")  # digits, marku
 
 
 _TOLL_FREE = {"800", "833", "844", "855", "866", "877", "888"}
+# a name used as the name of a disease, sign, test or mutation ("von Willebrand disease", "factor V Leiden")
+# is medicine, not a person; spaCy tags these as people, and redacting them garbles clinical answers. The
+# possessive form is left out on purpose: "Margaret Okonkwo's disease" is a patient.
+_EPONYM_AFTER = re.compile(
+    r"\s+(?:disease|syndrome|sign|test|score|scale|criteria|classification|lymphoma|sarcoma|tumou?rs?"
+    r"|reflex|maneuver|manoeuvre|procedure|operation|mutation|variant|allele|equation|formula|index|law"
+    r"|effect|phenomenon|palsy|fracture|tear|ulcer|cells?|nodes?|bod(?:y|ies))\b", re.IGNORECASE)
+_EPONYM_BEFORE = re.compile(r"\bfactor\s+$", re.IGNORECASE)
 
 
-def _plausible(kind: str, value: str, source: str, text: str) -> bool:
+def _plausible(kind: str, value: str, source: str, text: str, start: int = 0) -> bool:
     """Drops what is not personal: spaCy's one-word "names" (mostly capitalised nouns at a sentence start;
-    one-word names are caught after a title or as the surname of a full name), and toll-free numbers
-    (helplines such as Poison Help, which health guidance must keep)."""
+    one-word names are caught after a title or as the surname of a full name), medical eponyms, and
+    toll-free numbers (helplines such as Poison Help, which health guidance must keep)."""
     value = value.strip()
     if kind in ("PERSON", "ORGANIZATION") and (_NOT_A_NAME.search(value) or len(value) < 2):
         return False
     if kind == "PERSON" and source == "SpacyRecognizer":
+        end = start + len(value)
+        if _EPONYM_AFTER.match(text, end) or _EPONYM_BEFORE.search(text[max(0, start - 12):start]):
+            return False
         words = value.split()
         # a word the same text also writes in lower case is a common noun ("Poison Help" ... "get help")
         common = any(re.search(rf"(?<![\w.@-]){re.escape(word.lower())}(?![\w@-]|\.\w)", text) for word in words)
@@ -353,7 +364,7 @@ class Redaction:
                 value = re.split(r" (?=\S*[a-z])", value)[0]
                 end = start + len(value)
             source = (result.recognition_metadata or {}).get(RECOGNIZER_NAME_KEY, "")
-            if not _plausible(kind, value, source, text) or any(start < e and end > s for s, e in existing):
+            if not _plausible(kind, value, source, text, start) or any(start < e and end > s for s, e in existing):
                 continue
             spans.append((start, end, kind, result.score))
         spans = _resolve(_propagate(text, _resolve(spans), self.names))
