@@ -2,6 +2,7 @@
 
     python bench/verifier_eval.py                       # lexical floor + shipped weights
     python bench/verifier_eval.py --extra /tmp/support-minilm-research   # also a non-shipped variant
+    python bench/verifier_eval.py --nli cross-encoder/nli-deberta-v3-small --only nli   # a hub NLI model (network)
 
 Sets: HaluEval QA records 700-999; SciFact dev (SUPPORT vs CONTRADICT + not enough info), once with the
 whole abstract as evidence (the verifier picks sentences) and once with the gold rationale sentences
@@ -96,6 +97,8 @@ def evaluate(verifier: Verifier, examples: list[data.Example], batch: int = 32) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--extra", type=Path, action="append", default=[], help="another weights folder to evaluate")
+    parser.add_argument("--nli", action="append", default=[],
+                        help="a hub id or folder of an NLI model to evaluate as the nli verifier (needs network)")
     parser.add_argument("--only", nargs="*", help="verifier ids to run (default: all found)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "verifier.json")
     args = parser.parse_args()
@@ -110,6 +113,10 @@ def main() -> None:
             verifier = support.SupportVerifier(folder)
             name = verifier.id if folder.parent == support.WEIGHTS else f"{verifier.id} ({folder})"
             verifiers[name] = verifier
+    for model in args.nli:
+        from vetta.models.nli import NLIVerifier
+
+        verifiers[f"nli ({model})"] = NLIVerifier(model)
     if args.only:
         verifiers = {k: v for k, v in verifiers.items() if any(k.startswith(o) for o in args.only)}
     sets = eval_sets()

@@ -56,6 +56,9 @@ class Settings(BaseModel):
     )
     verifier: str = Field("lexical", description="name of the registered verifier that checks each sentence")
     verifier_threshold: float | None = Field(None, description="override the verifier's own threshold")
+    verifier_model: str | None = Field(
+        None, description='for verifier = "nli": a hub id or local folder of an NLI (entailment) model'
+    )
     keep_unsupported: bool = Field(False, description="show rejected sentences, marked, instead of removing them")
     extractive_fallback: bool = Field(True, description="quote the passages when no model sentence is supported")
     extractive_min_coverage: float = Field(

@@ -1,5 +1,6 @@
-"""Built-in verifiers: the lexical floor (content-word and number coverage) and ``support``, the trained
-support model shipped in ``vetta/models/weights`` (see its MODEL_CARD.md and docs/verifier.md)."""
+"""Built-in verifiers: the lexical floor (content-word and number coverage), ``support``, the trained
+support model shipped in ``vetta/models/weights`` (see its MODEL_CARD.md and docs/verifier.md), and ``nli``,
+a hub or local NLI model named by the ``verifier_model`` setting."""
 
 from __future__ import annotations
 
@@ -21,7 +22,18 @@ def _support(settings):
     return SupportVerifier(threshold=settings.verifier_threshold)
 
 
+def _nli(settings):
+    from ..errors import ConfigError
+    from ..models.nli import NLIVerifier
+
+    if not settings.verifier_model:
+        raise ConfigError('verifier "nli" needs verifier_model: a hub id such as '
+                          '"cross-encoder/nli-deberta-v3-small" or a local model folder')
+    return NLIVerifier(settings.verifier_model, threshold=settings.verifier_threshold)
+
+
 @hookimpl
 def register_verifiers(register):
     register("lexical", _lexical)
     register("support", _support)
+    register("nli", _nli)
