@@ -37,6 +37,10 @@ def science(fake_assistant):
         ("Greenland is losing ice mass every year.", "Antarctic sea ice extent grows through the winter.", ""),
         ("The ice sheets lose mass in two ways.", "East Antarctica was close to balance, with a small average gain.", ""),
         ("Antarctica lost 2,720 billion tonnes of ice.", "Antarctica lost about 150 billion tonnes of ice a year.", ""),
+        ("Landsat 6 was lost at launch in 1993, but every other mission reached orbit: Landsat 7 was launched in "
+         "1999, Landsat 8 in February 2013 and Landsat 9 in September 2021.",
+         "It replaced the original Orbiting Carbon Observatory, which was lost when its launch failed in February "
+         "2009 and the satellite did not reach orbit.", ""),  # a shared month is no shared subject
     ],
 )
 def test_opposition_needs_a_shared_subject_and_an_opposite_direction_or_negation(claim, other, why):

@@ -51,7 +51,9 @@ NAME = re.compile(r"\b[A-Z][A-Za-z]+(?:-[A-Z0-9][A-Za-z0-9]*)?")
 GENERIC_NAMES = frozenset(
     "the a an this that these those its their they it he she we our in on of for from by with as at to and "
     "nasa usgs noaa esa european national university space agency center centre earth according editorial "
-    "note california vandenberg air force base station laboratory program project team study paper".split()
+    "note california vandenberg air force base station laboratory program project team study paper "
+    # a date ties two statements to no subject: "Landsat 8 in February 2013" vs "OCO, lost in February 2009"
+    "january february march april may june july august september october november december".split()
 )
 TOKEN = re.compile(r"[a-z']+")
 # Words near a direction word that say who reports it or how it is measured, not what changes.
