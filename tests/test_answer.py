@@ -321,3 +321,43 @@ def test_a_repeated_sentence_is_shown_once(fake_assistant, corpus):
     assistant.ingest([corpus])
     answer = assistant.ask("What is the first-line drug for type 2 diabetes?")
     assert len(answer.sentences) == 1 and answer.text.count("Metformin") == 1
+
+
+def test_a_copied_heading_is_dropped_and_a_made_up_one_rejects_its_sentence(fake_assistant, corpus):
+    from vetta.answer import screen, verify_sentences
+    from vetta.verify import LexicalVerifier
+
+    assistant = fake_assistant()
+    assistant.ingest([corpus])
+    hits = assistant.retrieve("first-line drug for type 2 diabetes", k=3)
+    # the title of a passage, copied: dropped, and the rest of the sentence is judged on its own
+    copied = attribute("# Type 2 diabetes\nMetformin is the first-line drug treatment [1].", hits)
+    assert [s.text for s in copied] == ["Metformin is the first-line drug treatment."]
+    # a heading no passage has frames the passage's words as something else: never shown
+    made_up = attribute("# Warning signs of a stroke\nMetformin is the first-line drug treatment [1].", hits)
+    judged = screen("first-line drug", verify_sentences(LexicalVerifier(), made_up, hits), hits)
+    assert judged[0].verdict == "unsupported" and "heading" in judged[0].evidence
+
+
+def test_prefer_quotes_answers_from_the_passages_without_calling_the_model(fake_assistant, fake_model, corpus):
+    assistant = fake_assistant(prefer_quotes=True)
+    assistant.ingest([corpus])
+    answer = assistant.ask("What is the first-line drug for type 2 diabetes?")
+    assert answer.extractive and not answer.abstained and not fake_model.prompts
+    assert "Metformin is the first-line drug treatment" in answer.text
+    assert all(s.verdict == "supported" and s.text == s.evidence for s in answer.sentences)
+    assert answer.citations[0].quote in (corpus / "diabetes.md").read_text()
+
+
+def test_prefer_quotes_still_asks_the_model_when_no_sentence_answers(fake_assistant, fake_model, corpus):
+    # a high coverage bar that no sentence reaches: the model answers, and is verified as usual
+    assistant = fake_assistant(prefer_quotes=True, extractive_min_coverage=1.0)
+    assistant.ingest([corpus])
+    answer = assistant.ask("What is the first-line drug for type 2 diabetes in the zebrafish registry?")
+    assert fake_model.prompts and not answer.extractive
+
+
+def test_prefer_quotes_is_the_default():
+    from vetta.config import Settings
+
+    assert Settings().prefer_quotes is True

@@ -126,6 +126,10 @@ def attribute(text: str, hits: list[Hit], min_overlap: float = 0.3) -> list[Sent
                     numbers.append(number)
         bare = CITATION.sub("", raw).strip()
         bare = re.sub(r"\s+([.,;:!?])", r"\1", bare)
+        # a heading copied from a passage is a title, not a claim: dropped; one the model made up stays, and
+        # screen() rejects the sentence ("# Warning signs of heat stroke:" over a list of heart-attack signs)
+        bare = "\n".join(line for line in bare.split("\n") if not (
+            HEADING.match(line) and any(line.strip() in hit.text for hit in hits))).strip()
         if not bare:
             continue
         if not numbers:
@@ -175,6 +179,10 @@ def off_topic(question: str, sentences: list[Sentence], hits: list[Hit]) -> list
     return out
 
 
+# A small model writes markdown headings: copies of the passages' titles (dropped in attribute()) or made-up
+# ones that frame a passage's text as something else ("# Warning signs of heat stroke:" over heart-attack signs).
+HEADING = re.compile(r"^\s*#{1,6}\s", re.MULTILINE)
+
 # "The passage about X is about Y", "These passages are from the CDC's website": a sentence about the
 # passages themselves is no answer, however many of their words it repeats.
 ABOUT_THE_PASSAGES = re.compile(
@@ -192,7 +200,7 @@ REPORTS_THAT = re.compile(
 
 def screen(question: str, sentences: list[Sentence], hits: list[Hit]) -> list[Sentence]:
     """Checks after the verifier that no lexical score can pass: off-topic subjects, sentences about the
-    passages rather than the question, and a sentence repeated (small models loop), whole or cut off, shown once."""
+    passages rather than the question, echoed headings, and a sentence repeated (small models loop), whole or cut off, shown once."""
     seen: list[set[str]] = []
     out = []
     for sentence in off_topic(question, sentences, hits):
@@ -201,6 +209,9 @@ def screen(question: str, sentences: list[Sentence], hits: list[Hit]) -> list[Se
         if sentence.verdict == "supported" and about_passages:
             sentence = replace(sentence, verdict="unsupported", score=0.0,
                                evidence="the sentence describes the passages instead of answering")
+        elif sentence.verdict == "supported" and HEADING.search(sentence.text):
+            sentence = replace(sentence, verdict="unsupported", score=0.0,
+                               evidence="a heading that no passage has: the model framed the passage's text with it")
         elif sentence.verdict == "supported":
             if key and any(key <= shown for shown in seen):  # a repeat, or a cut-off repeat, of a shown sentence
                 continue

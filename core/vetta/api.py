@@ -239,6 +239,10 @@ class Assistant:
         if blocked:
             return self._withheld(question, blocked, events, timings)
         verifier = self.verifier  # resolved before generating: a bad setting is a config error, not a withholding
+        if self.settings.prefer_quotes:
+            quoted = answering.extractive_sentences(question, hits, min_coverage=self.settings.extractive_min_coverage)
+            if quoted:  # verbatim sentences of the cited passages: nothing a model could misstate
+                return self._final(self._shown(question, quoted, hits, timings, extractive=True, rejected=[]), events)
         started = time.perf_counter()
         reply = self.model.generate(answering.build_messages(question, hits, self.pack, self.settings.passage_chars), self.settings.max_new_tokens)
         timings["generate"] = time.perf_counter() - started
@@ -258,7 +262,10 @@ class Assistant:
         if not shown:
             reason = "no sentence of the answer is supported by the vetted passages"
             return self._abstain(question, reason, hits, events, timings, removed=rejected)
-        result = Answer(
+        return self._final(self._shown(question, shown, hits, timings, extractive=extractive, rejected=rejected), events)
+
+    def _shown(self, question, shown, hits, timings, *, extractive: bool, rejected) -> Answer:
+        return Answer(
             question=question,
             text=answering.render(shown),
             domain=self.domain,
@@ -270,7 +277,6 @@ class Assistant:
             extractive=extractive,
             removed=tuple(rejected),
         )
-        return self._final(result, events)
 
     # --- guardrails and outcomes ----------------------------------------------------------------------
     def _redacted(self, answer: Answer):

@@ -61,6 +61,12 @@ class Settings(BaseModel):
     )
     keep_unsupported: bool = Field(False, description="show rejected sentences, marked, instead of removing them")
     extractive_fallback: bool = Field(True, description="quote the passages when no model sentence is supported")
+    prefer_quotes: bool = Field(
+        True, description="answer with sentences quoted from the passages when some answer the question well "
+        "enough (extractive_min_coverage), and call the model only when none does. On by default because the "
+        "offline default model is tiny: on SciFact dev its sentences in its own words were supported 10 times in "
+        "15, quotes always; with a capable model (Llama, Mistral...) turn it off to get written answers",
+    )
     extractive_min_coverage: float = Field(
         0.4, ge=0.0, le=1.0,
         description="share of the question's (rarity-weighted) words a quoted sentence must contain; 0.4 chosen "

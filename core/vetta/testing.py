@@ -129,6 +129,8 @@ def fake_assistant(vetta_home, fake_embedder, fake_model):
     def make(domain: str = "general", **kwargs):
         kwargs.setdefault("embedder", fake_embedder)
         kwargs.setdefault("model", fake_model)
+        # the fake model is what these tests exercise; prefer_quotes would answer from the passages without it
+        kwargs.setdefault("prefer_quotes", False)
         return Assistant(domain, home=vetta_home, **kwargs)
 
     return make
