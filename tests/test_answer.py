@@ -361,3 +361,18 @@ def test_prefer_quotes_is_the_default():
     from vetta.config import Settings
 
     assert Settings().prefer_quotes is True
+
+
+def test_the_lexical_verifier_checks_counts_written_as_words():
+    from vetta.verify import LexicalVerifier
+
+    evidence = ["The number of doses depends on the age at the first dose:\n- started before the 15th birthday: "
+                "2 doses, given 6 to 12 months apart;\n- started on or after the 15th birthday: 3 doses, with the "
+                "second dose 1 to 2 months after the first and the third 6 months after the first."]
+    verifier = LexicalVerifier()
+    # the healthcare eval's model answer went on to a "fourth" and a "fifth" HPV dose
+    assert verifier.verify("The fourth dose is given 6 months after the first dose.", evidence).label == "unsupported"
+    assert verifier.verify("Two doses are given 6 to 12 months apart.", evidence).label == "supported"
+    assert verifier.verify("The third dose is given 6 months after the first.", evidence).label == "supported"
+    # "one" and "first" are not counts ("one of the", "first-line")
+    assert verifier.verify("The first dose decides the number of doses.", evidence).label == "supported"

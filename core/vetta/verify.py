@@ -98,9 +98,28 @@ def numbers(text: str) -> set[str]:
     return {re.sub(r"[\s,]", "", match).rstrip("%") for match in NUMBER.findall(text)}
 
 
+# Counts and ranks written as words: a small model invents "the fourth dose" as readily as "4 doses".
+# "one" and "first" are left out: "one of the", "first-line" say no number.
+_WORD_NUMBERS = {
+    word: str(value)
+    for value, words in enumerate(
+        [(), (), ("two", "second", "twice"), ("three", "third", "thrice"), ("four", "fourth"), ("five", "fifth"),
+         ("six", "sixth"), ("seven", "seventh"), ("eight", "eighth"), ("nine", "ninth"), ("ten", "tenth"),
+         ("eleven", "eleventh"), ("twelve", "twelfth")]
+    )
+    for word in words
+}
+
+
+def counts(text: str) -> set[str]:
+    """Numbers in ``text``, in digits and written as words (``"third"`` -> ``"3"``)."""
+    return numbers(text) | {_WORD_NUMBERS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _WORD_NUMBERS}
+
+
 class LexicalVerifier(Verifier):
     """The share of the claim's content words found in the best evidence sentence (or two adjacent ones);
-    a number in the claim that appears nowhere in the evidence makes the claim unsupported."""
+    a number in the claim (in digits, or a count or rank in words) that appears nowhere in the evidence makes
+    the claim unsupported."""
 
     id = "lexical"
 
@@ -118,7 +137,7 @@ class LexicalVerifier(Verifier):
             share = len(words & content_words(window)) / len(words)
             if share > best:
                 best, best_text = share, window
-        missing_numbers = numbers(claim) - numbers(" ".join(evidence))
+        missing_numbers = counts(claim) - counts(" ".join(evidence))
         if missing_numbers:
             best = min(best, self.threshold / 2)
         label: Label = "supported" if best >= self.threshold else "unsupported"
