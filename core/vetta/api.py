@@ -251,7 +251,8 @@ class Assistant:
             shown, rejected, extractive = answering.compose(
                 question, reply, hits, verifier,
                 keep_unsupported=self.settings.keep_unsupported,
-                extractive_fallback=self.settings.extractive_fallback,
+                # with prefer_quotes the same quotes were already looked for above, and found none
+                extractive_fallback=self.settings.extractive_fallback and not self.settings.prefer_quotes,
                 extractive_min_coverage=self.settings.extractive_min_coverage,
             )
         except Exception as error:  # fail closed: an unchecked answer is never shown
@@ -262,7 +263,8 @@ class Assistant:
         if not shown:
             reason = "no sentence of the answer is supported by the vetted passages"
             return self._abstain(question, reason, hits, events, timings, removed=rejected)
-        return self._final(self._shown(question, shown, hits, timings, extractive=extractive, rejected=rejected), events)
+        result = self._shown(question, shown, hits, timings, extractive=extractive, rejected=rejected)
+        return self._final(result, events)
 
     def _shown(self, question, shown, hits, timings, *, extractive: bool, rejected) -> Answer:
         return Answer(

@@ -252,7 +252,7 @@ _EPONYM_AFTER = re.compile(
 _EPONYM_BEFORE = re.compile(r"\bfactor\s+$", re.IGNORECASE)
 
 
-def _plausible(kind: str, value: str, source: str, text: str, start: int = 0) -> bool:
+def _plausible(kind: str, value: str, source: str, text: str, start: int) -> bool:
     """Drops what is not personal: spaCy's one-word "names" (mostly capitalised nouns at a sentence start;
     one-word names are caught after a title or as the surname of a full name), medical eponyms, and
     toll-free numbers (helplines such as Poison Help, which health guidance must keep)."""

@@ -83,6 +83,11 @@ def evidence_sentences(texts: list[str]) -> list[str]:
     return out
 
 
+def windows(sentences: list[str]) -> list[str]:
+    """Single sentences and adjacent pairs: an answer sentence often joins two evidence sentences."""
+    return sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:])]
+
+
 def _stem(word: str) -> str:
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
@@ -130,10 +135,8 @@ class LexicalVerifier(Verifier):
         words = content_words(claim)
         if not words:
             return Verdict("unsupported", 0.0, "")
-        sentences = evidence_sentences(evidence)
-        windows = sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:])]
         best, best_text = 0.0, ""
-        for window in windows:
+        for window in windows(evidence_sentences(evidence)):
             share = len(words & content_words(window)) / len(words)
             if share > best:
                 best, best_text = share, window

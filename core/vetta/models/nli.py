@@ -15,17 +15,15 @@ from __future__ import annotations
 import threading
 
 from ..errors import ConfigError, ModelError
-from ..verify import Verdict, Verifier, content_words, evidence_sentences
+from ..verify import Verdict, Verifier, content_words, evidence_sentences, windows
 
 MAX_WINDOWS = 12  # premises per claim, the ones sharing most content words with it
 
 
-def _windows(claim: str, evidence: list[str]) -> list[str]:
-    sentences = evidence_sentences(list(evidence))
-    windows = sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:])]
+def _premises(claim: str, evidence: list[str]) -> list[str]:
     words = content_words(claim)
-    windows.sort(key=lambda window: -len(words & content_words(window)))
-    return windows[:MAX_WINDOWS]
+    ranked = sorted(windows(evidence_sentences(list(evidence))), key=lambda window: -len(words & content_words(window)))
+    return ranked[:MAX_WINDOWS]
 
 
 class NLIVerifier(Verifier):
@@ -71,7 +69,7 @@ class NLIVerifier(Verifier):
 
     def verify_many(self, pairs: list[tuple[str, list[str]]]) -> list[Verdict]:
         jobs = [(i, window) for i, (claim, evidence) in enumerate(pairs) if content_words(claim)
-                for window in _windows(claim, evidence)]
+                for window in _premises(claim, evidence)]
         verdicts = [Verdict("unsupported", 0.0, "") for _ in pairs]
         if not jobs:
             return verdicts

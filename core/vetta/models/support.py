@@ -22,7 +22,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from ..verify import Verdict, Verifier, content_words, evidence_sentences, numbers
+from ..verify import Verdict, Verifier, content_words, evidence_sentences, numbers, windows
 
 WEIGHTS = Path(__file__).parent / "weights"
 SHIPPED = "support-features"
@@ -58,11 +58,6 @@ FEATURES = (
     "coverage", "coverage_all", "coverage_cosine_best", "bigram_coverage", "cosine_max", "numbers_missing",
     "number_coverage", "novel_names", "negation_mismatch", "direction_mismatch", "claim_length",
 )
-
-
-def windows(sentences: list[str]) -> list[str]:
-    """Single sentences and adjacent pairs: an answer sentence often joins two evidence sentences."""
-    return sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:])]
 
 
 def coverage(words: set[str], text: str) -> float:
