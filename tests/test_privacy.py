@@ -88,6 +88,16 @@ def test_medical_eponyms_are_not_people_but_patients_beside_them_still_are():
     assert "Margaret Okonkwo" not in redacted and "Okonkwo" not in redacted
 
 
+def test_words_of_an_institution_or_mission_name_are_not_people_but_people_beside_them_are():
+    # the healthcare eval quoted "... Digestive and <PERSON_1> (NIDDK)"; science answers lost NASA's missions
+    text = ("The National Institute of Diabetes and Digestive and Kidney Diseases (NIDDK) describes the tests. "
+            "NASA's Orbiting Carbon Observatory maps carbon dioxide. Dr. Maria Lopez of the National Institute "
+            "of Health saw Peter Walsh at the clinic.")
+    redacted, _ = redact_text(text, keep=("ORGANIZATION",))
+    assert "Digestive and Kidney Diseases (NIDDK)" in redacted and "Orbiting Carbon Observatory" in redacted
+    assert "Maria Lopez" not in redacted and "Peter Walsh" not in redacted
+
+
 def test_organisations_are_found_and_kept_unless_asked():
     text = "Margaret Okonkwo works for Northwind Logistics Group in Denver."
     assert "<ORGANIZATION_1>" in redact_text(text)[0]

@@ -250,11 +250,21 @@ _EPONYM_AFTER = re.compile(
     r"|reflex|maneuver|manoeuvre|procedure|operation|mutation|variant|allele|equation|formula|index|law"
     r"|effect|phenomenon|palsy|fracture|tear|ulcer|cells?|nodes?|bod(?:y|ies))\b", re.IGNORECASE)
 _EPONYM_BEFORE = re.compile(r"\bfactor\s+$", re.IGNORECASE)
+# Head words of the names of institutions, missions, datasets and programmes, which no person's name has:
+# spaCy tags "Kidney Diseases" in "National Institute of Diabetes and Digestive and Kidney Diseases" and
+# "Orbiting Carbon Observatory" as people.
+_INSTITUTION = (r"(?:Institutes?|National|Department|Centers?|Centres?|Agency|Administration|University|College|"
+                r"Hospital|Clinic|Laborator(?:y|ies)|Observatory|Mission|Satellites?|Programm?e?s?|Project|Survey|"
+                r"Collection|Initiative|Council|Committee|Commission|Bureau|Office|Services?|Foundation|Society|"
+                r"Association|Network|System|Database|Study|Trial|Diseases|Disorders|Health)")
+_INSTITUTION_WORD = re.compile(rf"\b{_INSTITUTION}\b")
+_INSTITUTION_AFTER = re.compile(rf"\s+(?:{_INSTITUTION}\b|[A-Z][\w]*-?\d)")  # "... Observatory", "... Sentinel-2"
 
 
 def _plausible(kind: str, value: str, source: str, text: str, start: int) -> bool:
     """Drops what is not personal: spaCy's one-word "names" (mostly capitalised nouns at a sentence start;
-    one-word names are caught after a title or as the surname of a full name), medical eponyms, and
+    one-word names are caught after a title or as the surname of a full name), medical eponyms, words of
+    an institution's or mission's name ("Kidney Diseases" in the NIDDK's, "Orbiting Carbon Observatory"), and
     toll-free numbers (helplines such as Poison Help, which health guidance must keep)."""
     value = value.strip()
     if kind in ("PERSON", "ORGANIZATION") and (_NOT_A_NAME.search(value) or len(value) < 2):
@@ -263,6 +273,8 @@ def _plausible(kind: str, value: str, source: str, text: str, start: int) -> boo
         end = start + len(value)
         if _EPONYM_AFTER.match(text, end) or _EPONYM_BEFORE.search(text[max(0, start - 12):start]):
             return False
+        if _INSTITUTION_WORD.search(value) or _INSTITUTION_AFTER.match(text, end):
+            return False  # part of an institution's, mission's or dataset's name
         words = value.split()
         # a word the same text also writes in lower case is a common noun ("Poison Help" ... "get help")
         common = any(re.search(rf"(?<![\w.@-]){re.escape(word.lower())}(?![\w@-]|\.\w)", text) for word in words)
