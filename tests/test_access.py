@@ -53,7 +53,7 @@ def corpus(tmp_path):
     folder = tmp_path / "corpus"
     folder.mkdir()
     for name, (groups, secret, text) in DOCUMENTS.items():
-        (folder / name).write_text(f"# {name}\n\n{text} Marker {secret}.\n")
+        (folder / name).write_text(f"# {name}\n\n{text} Treatment plan marker {secret}.\n")
     (folder / "provenance.json").write_text(json.dumps({name: {"groups": groups} for name, (groups, _, _) in DOCUMENTS.items()}))
     return folder
 

@@ -376,3 +376,69 @@ def test_the_lexical_verifier_checks_counts_written_as_words():
     assert verifier.verify("The third dose is given 6 months after the first.", evidence).label == "supported"
     # "one" and "first" are not counts ("one of the", "first-line")
     assert verifier.verify("The first dose decides the number of doses.", evidence).label == "supported"
+
+
+HPV = ("The number of doses depends on the age at the first dose:\n- started before the 15th birthday: 2 doses, "
+       "given 6 to 12 months apart;\n- started on or after the 15th birthday: 3 doses.")
+
+
+def _supported(text, *citations):
+    from vetta.types import Sentence
+
+    return Sentence(text=text, citations=citations, verdict="supported", score=1.0)
+
+
+def test_a_figure_or_name_the_cited_passage_never_states_is_unsupported():
+    """The healthcare eval's model wrote both, and the lexical verifier passed them on shared words."""
+    from vetta.answer import screen
+    from vetta.types import Hit
+
+    hits = [Hit("c1", "hpv.md", HPV, 1.0, 0, len(HPV))]
+    question = "If a child starts the HPV vaccine at age 12, how many doses are needed?"
+    judged = screen(question, [
+        _supported("The doses depend on the age at the first dose, which is 12 through 15 months of age.", 1),
+        _supported("The third dose is recommended for people with HIV/AIDS.", 1),
+        _supported("Two doses are given 6 to 12 months apart when started before the 15th birthday.", 1),
+    ], hits)
+    assert [s.verdict for s in judged] == ["unsupported", "unsupported", "supported"]
+    assert "15 month" in judged[0].evidence and "hiv" in judged[1].evidence
+
+
+def test_figures_are_read_with_their_units_and_identifiers_are_not_figures():
+    from vetta.verify import missing_names, quantities
+
+    assert quantities("4,000 milligrams in 24 hours") == quantities("4000 mg in 24 hrs") == {("4000", "mg"), ("24", "hour")}
+    assert quantities("two doses, 6.5 percent") == {("2", "dose"), ("6.5", "%")}
+    assert quantities("HIV-1 and caspase-11 protein in 3T3 cells; three typical ORFs") == set()
+    evidence = "Chronic kidney disease is checked with the eGFR blood test."
+    assert missing_names("Adults with CKD get an eGFR test.", evidence) == set()  # spelled out in the evidence
+    assert missing_names("Adults with CKD get an eGFR test from the NIDDK.", evidence) == {"niddk"}
+
+
+def test_a_sentence_off_the_question_is_unsupported_unless_it_goes_on_from_a_kept_passage():
+    from vetta.answer import screen
+    from vetta.types import Hit
+
+    pap = "The Pap test looks for cell changes on the cervix. Avoid douching for two days before it."
+    fat = "Too much cholesterol raises the risk of heart disease."
+    hits = [Hit("c1", "pap.md", pap, 1.0, 0, len(pap)), Hit("c2", "fat.md", fat, 0.5, 0, len(fat))]
+    judged = screen("How often should someone in their twenties have a Pap test?", [
+        _supported("The Pap test looks for cell changes on the cervix.", 1),
+        _supported("It raises the risk of heart disease.", 2),
+        _supported("Avoid douching for two days before it.", 1),
+    ], hits)
+    assert [s.verdict for s in judged] == ["supported", "unsupported", "supported"]
+    assert "no word with the question" in judged[1].evidence
+
+
+def test_a_name_or_number_swapped_into_a_passage_sentence_is_caught():
+    """The finance eval's model wrote the first claim: every word is in the passage, the FOMC included."""
+    from vetta.verify import swapped
+
+    passage = ["The FOMC holds eight meetings a year. Congress has given the Federal Reserve a dual mandate: "
+               "maximum employment and stable prices. It has 12 voting members: the 7 members of the Board."]
+    assert swapped("Congress has given the FOMC a dual mandate: maximum employment and stable prices.", passage) == {
+        "FOMC (the passage: Federal Reserve)"}
+    assert swapped("It has 11 voting members: the 7 members of the Board.", passage) == {"11 (the passage: 12)"}
+    assert swapped("Congress has given the Fed a dual mandate: maximum employment and stable prices.", passage) == set()
+    assert swapped("The FOMC has 12 voting members: the 7 members of the Board.", passage) == set()

@@ -13,10 +13,14 @@ import html
 import math
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from .domains import DEFAULT_CITATION_TEMPLATE, DomainPack, format_citation
 from .types import Citation, Hit, Sentence
-from .verify import SENTENCE_END, Verifier, content_words, evidence_sentences
+from .verify import (
+    SENTENCE_END, STOPWORDS, WORD, Verifier, content_words, evidence_sentences, missing_names, missing_quantities,
+    swapped,
+)
 
 CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
@@ -199,14 +203,27 @@ REPORTS_THAT = re.compile(
 
 
 def screen(question: str, sentences: list[Sentence], hits: list[Hit]) -> list[Sentence]:
-    """Checks after the verifier that no lexical score can pass: off-topic subjects, sentences about the
-    passages rather than the question, echoed headings, and a sentence repeated (small models loop), whole or cut off, shown once."""
+    """Checks after the verifier that no lexical score can pass: off-topic subjects, sentences that share no
+    word with the question unless they go on from a passage a kept sentence cites, figures and names the cited passages never state,
+    sentences about the passages rather than the question, made-up headings, and a
+    sentence repeated (small models loop), whole or cut off, shown once."""
     seen: list[set[str]] = []
     out = []
+    asked = topic_words(question) - topic_words(" ".join(sorted(QUESTION_FRAME)))
+    followed: set[int] = set()
     for sentence in off_topic(question, sentences, hits):
         key = content_words(sentence.text)
         about_passages = ABOUT_THE_PASSAGES.match(sentence.text) and not REPORTS_THAT.search(sentence.text)
-        if sentence.verdict == "supported" and about_passages:
+        on_topic = not asked or topic_words(sentence.text) & asked or followed & set(sentence.citations)
+        if sentence.verdict == "supported" and not on_topic:
+            # "It is a major risk factor for heart disease", cited to a cholesterol passage, under a question
+            # about Pap tests: true of its passage, but the model has wandered off the question
+            sentence = replace(sentence, verdict="unsupported", score=0.0,
+                               evidence="the sentence shares no word with the question and cites no passage the answer drew on")
+        elif sentence.verdict == "supported" and (added := introduced(sentence, hits)):
+            sentence = replace(sentence, verdict="unsupported", score=0.0,
+                               evidence=f"the cited passages never state {', '.join(sorted(added))}")
+        elif sentence.verdict == "supported" and about_passages:
             sentence = replace(sentence, verdict="unsupported", score=0.0,
                                evidence="the sentence describes the passages instead of answering")
         elif sentence.verdict == "supported" and HEADING.search(sentence.text):
@@ -216,8 +233,34 @@ def screen(question: str, sentences: list[Sentence], hits: list[Hit]) -> list[Se
             if key and any(key <= shown for shown in seen):  # a repeat, or a cut-off repeat, of a shown sentence
                 continue
             seen.append(key)
+            followed |= set(sentence.citations)  # "Avoid metformin when..." may go on from "Metformin is..." [1]
         out.append(sentence)
     return out
+
+
+@lru_cache(maxsize=1)
+def _snowball():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def topic_words(text: str) -> set[str]:
+    """Snowball stems of the text's content words ("doses" and "dose" meet; the verifier's light stemmer,
+    which its trained features depend on, keeps them apart)."""
+    return set(_snowball().stemWords([w for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]))
+
+
+def introduced(sentence: Sentence, hits: list[Hit]) -> set[str]:
+    """What a written sentence adds that its cited passages never state, whichever verifier passed it: a
+    figure with its unit ("12 through 15 months" over "6 to 12 months apart ... 15th birthday"), a name
+    ("HIV/AIDS" over a passage that names no disease), or a name or number swapped for the one the passage
+    has in the same place ("the FOMC" for "the Federal Reserve"). A quote adds nothing, so only the model's own
+    sentences can fail this."""
+    texts = [hits[n - 1].text for n in sentence.citations]
+    evidence = " ".join(texts)
+    figures = {f"{number} {unit}" for number, unit in missing_quantities(sentence.text, evidence)}
+    return figures | missing_names(sentence.text, evidence) | swapped(sentence.text, texts)
 
 
 # words that frame a question rather than say what it is about ("Is it true that...", "Can you explain...")
