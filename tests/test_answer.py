@@ -442,3 +442,14 @@ def test_a_name_or_number_swapped_into_a_passage_sentence_is_caught():
     assert swapped("It has 11 voting members: the 7 members of the Board.", passage) == {"11 (the passage: 12)"}
     assert swapped("Congress has given the Fed a dual mandate: maximum employment and stable prices.", passage) == set()
     assert swapped("The FOMC has 12 voting members: the 7 members of the Board.", passage) == set()
+
+
+def test_a_domain_can_ask_more_of_the_models_own_words(fake_assistant, corpus):
+    reply = "Metformin is the usual first-line drug for most adults with type 2 diabetes. [1]"
+    assistant = fake_assistant(model=FakeModel(reply), extractive_fallback=False)
+    assistant.ingest([corpus])
+    question = "What is the first-line drug for type 2 diabetes?"
+    loose = assistant.ask(question)
+    strict = fake_assistant(model=FakeModel(reply), extractive_fallback=False, written_min_score=1.0).ask(question)
+    assert not loose.abstained and loose.sentences[0].score < 1.0
+    assert strict.abstained and "below this domain's 1.0" in strict.removed[0].evidence

@@ -305,14 +305,20 @@ def extractive_sentences(question: str, hits: list[Hit], min_coverage: float = 0
 
 def compose(
     question: str, reply: str, hits: list[Hit], verifier: Verifier, *, keep_unsupported: bool,
-    extractive_fallback: bool, extractive_min_coverage: float = 0.4,
+    extractive_fallback: bool, extractive_min_coverage: float = 0.4, written_min_score: float | None = None,
 ) -> tuple[list[Sentence], list[Sentence], bool]:
     """The sentences to show, the ones the verifier rejected, and whether the shown ones are quotes.
 
     Nothing shown means abstain. Only supported sentences are shown, unless ``keep_unsupported`` asks for
-    the rejected ones too (marked); a sentence citing nothing is never shown.
+    the rejected ones too (marked); a sentence citing nothing is never shown. ``written_min_score`` raises
+    the score the model's sentences need (quotes are not scored: they are the passage).
     """
-    sentences = screen(question, verify_sentences(verifier, attribute(reply, hits), hits), hits)
+    judged = verify_sentences(verifier, attribute(reply, hits), hits)
+    if written_min_score is not None:  # a domain's stricter bar for the model's own words
+        judged = [replace(s, verdict="unsupported", evidence=f"score {s.score} below this domain's {written_min_score} "
+                          f"for written sentences; {s.evidence}") if s.verdict == "supported" and s.score < written_min_score
+                  else s for s in judged]
+    sentences = screen(question, judged, hits)
     supported = [s for s in sentences if s.verdict == "supported"]
     rejected = [s for s in sentences if s.verdict != "supported"]
     if not supported and extractive_fallback:

@@ -254,6 +254,7 @@ class Assistant:
                 # with prefer_quotes the same quotes were already looked for above, and found none
                 extractive_fallback=self.settings.extractive_fallback and not self.settings.prefer_quotes,
                 extractive_min_coverage=self.settings.extractive_min_coverage,
+                written_min_score=self.settings.written_min_score,
             )
         except Exception as error:  # fail closed: an unchecked answer is never shown
             reason = f"withheld: the verifier failed ({type(error).__name__}: {error})"

@@ -67,6 +67,14 @@ class Settings(BaseModel):
         "offline default model is tiny: on SciFact dev its sentences in its own words were supported 10 times in "
         "15, quotes always; with a capable model (Llama, Mistral...) turn it off to get written answers",
     )
+    written_min_score: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="the verifier score a sentence in the model's own words needs to be shown (default: the "
+        "verifier's threshold). Healthcare and finance set 0.9: with the lexical verifier only sentences close "
+        "to a passage's wording pass, because their eval questions answered model first showed own-words "
+        "sentences passing at 0.6-0.87 that were wrong ('thiazide diuretics' as the first drug for type 2 "
+        "diabetes, a compound-interest formula as the quick ratio)",
+    )
     extractive_min_coverage: float = Field(
         0.4, ge=0.0, le=1.0,
         description="share of the question's (rarity-weighted) words a quoted sentence must contain; 0.4 chosen "

@@ -25,7 +25,8 @@ def register_domains(register):
             citation_template=CITATION_TEMPLATE,
             eval_set=HERE / "eval" / "questions.jsonl",
             # patient records must not reach the store with their identifiers (HIPAA Safe Harbor's list)
-            settings=(("redact_pii", True),),
+            # written sentences must stay close to a passage's wording (docs/benchmarks.md, model-first check)
+            settings=(("redact_pii", True), ("written_min_score", 0.9)),
         )
     )
 
