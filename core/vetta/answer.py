@@ -13,9 +13,9 @@ import html
 import math
 import re
 from dataclasses import replace
-from functools import lru_cache
 
 from .domains import DEFAULT_CITATION_TEMPLATE, DomainPack, format_citation
+from .lexical import stemmer
 from .types import Citation, Hit, Sentence
 from .verify import (
     SENTENCE_END, STOPWORDS, WORD, Verifier, content_words, evidence_sentences, missing_names, missing_quantities,
@@ -238,17 +238,10 @@ def screen(question: str, sentences: list[Sentence], hits: list[Hit]) -> list[Se
     return out
 
 
-@lru_cache(maxsize=1)
-def _snowball():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 def topic_words(text: str) -> set[str]:
     """Snowball stems of the text's content words ("doses" and "dose" meet; the verifier's light stemmer,
     which its trained features depend on, keeps them apart)."""
-    return set(_snowball().stemWords([w for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]))
+    return set(stemmer().stemWords([w for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]))
 
 
 def introduced(sentence: Sentence, hits: list[Hit]) -> set[str]:

@@ -20,10 +20,17 @@ def _bm25s():
     return bm25s
 
 
-def _stemmer():
-    import Stemmer
+_local = threading.local()
 
-    return Stemmer.Stemmer("english")
+
+def stemmer():
+    """The English Snowball stemmer (PyStemmer), one per thread: PyStemmer's objects keep a cache and are
+    not meant to be shared between threads. Used by the BM25 index and by the answer screen."""
+    if not hasattr(_local, "stemmer"):
+        import Stemmer
+
+        _local.stemmer = Stemmer.Stemmer("english")
+    return _local.stemmer
 
 
 class LexicalIndex:
@@ -32,14 +39,10 @@ class LexicalIndex:
         self._retriever = None
         self._ids: list[str] = []
         self._generation = -1
-        self._stem = None
         self._lock = threading.Lock()
 
     def _tokenize(self, texts: list[str]):
-        bm25s = _bm25s()
-        if self._stem is None:
-            self._stem = _stemmer()
-        return bm25s.tokenize(texts, stopwords="en", stemmer=self._stem, show_progress=False)
+        return _bm25s().tokenize(texts, stopwords="en", stemmer=stemmer(), show_progress=False)
 
     def ensure(self, generation: int, chunks_loader) -> None:
         """Make the in-memory index match catalog ``generation``: load it from disk or rebuild it."""
