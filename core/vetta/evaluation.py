@@ -62,6 +62,10 @@ class EvalQuestion(BaseModel):
     gold: list[str] = []
     answer: str = ""
     keywords: list[str] = []
+    facts: list[str] = []
+    """Regular expressions (case-insensitive, matched per sentence): a sentence stating the gold fact matches one."""
+    wrong: list[str] = []
+    """Regular expressions matched by a sentence that gives a wrong answer, one the gold documents contradict."""
 
 
 def read_eval_set(path: Path) -> list[EvalQuestion]:
