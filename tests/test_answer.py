@@ -84,11 +84,11 @@ def test_unsupported_sentences_are_removed_or_marked(fake_assistant, corpus):
     assert "below 45" not in answer.text, "a number the passage does not state is not shown"
     assert [s.verdict for s in answer.sentences] == ["supported"]
     assert answer.sentences[0].score >= 0.6
-    assert [s.verdict for s in answer.removed] == ["unsupported"]
+    assert [s.verdict for s in answer.removed] == ["contradicted"], "45 where the passage says 30"
 
     marked = fake_assistant(model=FakeModel(reply=reply), keep_unsupported=True).ask("first-line drug for type 2 diabetes")
-    assert "below 45. [1] [UNSUPPORTED]" in marked.text
-    assert [s.verdict for s in marked.sentences] == ["supported", "unsupported"]
+    assert "below 45. [1] [CONTRADICTED]" in marked.text
+    assert [s.verdict for s in marked.sentences] == ["supported", "contradicted"]
 
 
 def test_citations_quote_the_supporting_text_with_its_span(fake_assistant, corpus):
@@ -298,7 +298,7 @@ def test_an_answer_about_a_subject_no_passage_mentions_is_unsupported(fake_assis
     assistant.ingest([corpus])
     answer = assistant.ask("What is the first-line drug for rabies?")
     assert answer.abstained
-    assert any("no retrieved passage mentions rabi" in s.evidence for s in answer.removed)
+    assert any("no retrieved passage mentions rabi" in s.reason for s in answer.removed)
     fine = fake_assistant(model=FakeModel("Metformin is the first-line drug for type 2 diabetes. [1]"))
     assert not fine.ask("What is the first-line drug for type 2 diabetes?").abstained
 
@@ -312,7 +312,7 @@ def test_a_sentence_about_the_passages_is_no_answer(fake_assistant, corpus):
     assert [s.text for s in answer.sentences] == [
         "The passage states that metformin is the first-line drug for type 2 diabetes."
     ]
-    assert any("describes the passages" in s.evidence for s in answer.removed)
+    assert any("describes the passages" in s.reason for s in answer.removed)
 
 
 def test_a_repeated_sentence_is_shown_once(fake_assistant, corpus):
@@ -336,7 +336,7 @@ def test_a_copied_heading_is_dropped_and_a_made_up_one_rejects_its_sentence(fake
     # a heading no passage has frames the passage's words as something else: never shown
     made_up = attribute("# Warning signs of a stroke\nMetformin is the first-line drug treatment [1].", hits)
     judged = screen("first-line drug", verify_sentences(LexicalVerifier(), made_up, hits), hits)
-    assert judged[0].verdict == "unsupported" and "heading" in judged[0].evidence
+    assert judged[0].verdict != "supported" and judged[0].text.startswith("# Warning signs of a stroke")
 
 
 def test_prefer_quotes_answers_from_the_passages_without_calling_the_model(fake_assistant, fake_model, corpus):
@@ -388,20 +388,21 @@ def _supported(text, *citations):
     return Sentence(text=text, citations=citations, verdict="supported", score=1.0)
 
 
-def test_a_figure_or_name_the_cited_passage_never_states_is_unsupported():
-    """The healthcare eval's model wrote both, and the lexical verifier passed them on shared words."""
-    from vetta.answer import screen
+def test_a_figure_or_name_the_cited_passage_never_states_is_unsupported_whatever_the_verifier():
+    """The healthcare eval's model wrote both, and the lexical verifier passed them on shared words: the
+    alignment that follows any verifier's verdict catches them."""
+    from vetta.answer import verify_sentences
     from vetta.types import Hit
+    from vetta.verify import LexicalVerifier
 
     hits = [Hit("c1", "hpv.md", HPV, 1.0, 0, len(HPV))]
-    question = "If a child starts the HPV vaccine at age 12, how many doses are needed?"
-    judged = screen(question, [
+    judged = verify_sentences(LexicalVerifier(), [
         _supported("The doses depend on the age at the first dose, which is 12 through 15 months of age.", 1),
         _supported("The third dose is recommended for people with HIV/AIDS.", 1),
         _supported("Two doses are given 6 to 12 months apart when started before the 15th birthday.", 1),
     ], hits)
-    assert [s.verdict for s in judged] == ["unsupported", "unsupported", "supported"]
-    assert "15 month" in judged[0].evidence and "hiv" in judged[1].evidence
+    assert [s.verdict for s in judged[:2]] == ["unsupported", "unsupported"] and judged[2].verdict == "supported"
+    assert "15" in judged[0].reason
 
 
 def test_figures_are_read_with_their_units_and_identifiers_are_not_figures():
@@ -428,20 +429,23 @@ def test_a_sentence_off_the_question_is_unsupported_unless_it_goes_on_from_a_kep
         _supported("Avoid douching for two days before it.", 1),
     ], hits)
     assert [s.verdict for s in judged] == ["supported", "unsupported", "supported"]
-    assert "no word with the question" in judged[1].evidence
+    assert "no word with the question" in judged[1].reason
 
 
 def test_a_name_or_number_swapped_into_a_passage_sentence_is_caught():
     """The finance eval's model wrote the first claim: every word is in the passage, the FOMC included."""
-    from vetta.verify import swapped
+    from vetta.alignment import align
 
     passage = ["The FOMC holds eight meetings a year. Congress has given the Federal Reserve a dual mandate: "
                "maximum employment and stable prices. It has 12 voting members: the 7 members of the Board."]
-    assert swapped("Congress has given the FOMC a dual mandate: maximum employment and stable prices.", passage) == {
-        "FOMC (the passage: Federal Reserve)"}
-    assert swapped("It has 11 voting members: the 7 members of the Board.", passage) == {"11 (the passage: 12)"}
-    assert swapped("Congress has given the Fed a dual mandate: maximum employment and stable prices.", passage) == set()
-    assert swapped("The FOMC has 12 voting members: the 7 members of the Board.", passage) == set()
+
+    def kinds(claim):
+        return {m.kind for m in align(claim, passage).mismatches}
+
+    assert kinds("Congress has given the FOMC a dual mandate: maximum employment and stable prices.") & {"name", "role"}
+    assert kinds("It has 11 voting members: the 7 members of the Board.") & {"number", "role"}
+    assert not kinds("Congress has given the Fed a dual mandate: maximum employment and stable prices.")
+    assert not kinds("The FOMC has 12 voting members: the 7 members of the Board.")
 
 
 def test_a_domain_can_ask_more_of_the_models_own_words(fake_assistant, corpus):
@@ -452,4 +456,4 @@ def test_a_domain_can_ask_more_of_the_models_own_words(fake_assistant, corpus):
     loose = assistant.ask(question)
     strict = fake_assistant(model=FakeModel(reply), extractive_fallback=False, written_min_score=1.0).ask(question)
     assert not loose.abstained and loose.sentences[0].score < 1.0
-    assert strict.abstained and "below this domain's 1.0" in strict.removed[0].evidence
+    assert strict.abstained and "below this domain's 1.0" in strict.removed[0].reason

@@ -72,7 +72,7 @@ def test_a_guardrail_removes_one_sentence(fake_assistant, register_plugin, corpu
     ]
     assert "eGFR" not in answer.text
     removed = [s for s in answer.removed if s.verdict == "removed"]
-    assert len(removed) == 1 and "eGFR" in removed[0].text and "figure not in the source" in removed[0].evidence
+    assert len(removed) == 1 and "eGFR" in removed[0].text and "figure not in the source" in removed[0].reason
 
 
 def test_removing_every_sentence_is_an_abstention(fake_assistant, register_plugin, corpus):

@@ -43,16 +43,6 @@ def test_unknown_hub_model_offline_is_a_clear_error(vetta_home, corpus):
         assistant.ingest([corpus])
 
 
-@pytest.fixture(scope="session")
-def smollm2_cache(tmp_path_factory):
-    """The packaged SmolLM2 converted once for the whole session; returns the cache folder."""
-    from vetta.models.transformers_local import SMOLLM2, TransformersModel
-
-    cache = tmp_path_factory.mktemp("models")
-    TransformersModel(SMOLLM2, cache_dir=cache)._resolve()
-    return cache
-
-
 MESSAGES = [
     {"role": "system", "content": "Answer from the passage and cite it like [1]."},
     {"role": "user", "content": '<passage id="1">Metformin is the first-line drug for type 2 diabetes.</passage>\n'
@@ -76,53 +66,11 @@ def test_default_smollm2_converts_once_then_loads_from_the_cache(smollm2_cache, 
     assert model.generate(MESSAGES, max_new_tokens=24) == reply, "greedy decoding is deterministic"
 
 
-@pytest.fixture(scope="session")
-def openai_server(smollm2_cache):
-    """A real OpenAI-compatible server on 127.0.0.1 (``transformers serve``) with the converted SmolLM2."""
-    import socket
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    import httpx
-
-    from vetta.models.transformers_local import SMOLLM2
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    model_dir = str(smollm2_cache / SMOLLM2)
-    command = [str(Path(sys.executable).parent / "transformers"), "serve", model_dir, "--host", "127.0.0.1",
-               "--port", str(port)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                pytest.fail(f"transformers serve exited: {server.stderr.read()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(1)
-        else:
-            pytest.fail("transformers serve did not come up within 240 s")
-        yield f"{base}/v1", model_dir
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-
 def test_openai_compatible_backend_against_a_real_server(openai_server, vetta_home, corpus):
     from vetta import Assistant
 
     base_url, served = openai_server
-    assistant = Assistant("general", model=f"openai:{served}", openai_base_url=base_url)
+    assistant = Assistant("general", model=f"openai:{served}", openai_base_url=base_url, prefer_quotes=False)
     reply = assistant.model.generate(MESSAGES, max_new_tokens=24)
     assert "metformin" in reply.lower()
     assistant.ingest([corpus])

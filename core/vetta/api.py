@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import answer as answering
 from .config import Settings, load_settings, resolve_home
 from .domains import DomainPack
 from .errors import ConfigError, SourceNotFoundError, UnknownDomainError, VettaError
@@ -17,11 +14,23 @@ from .models.base import Embedder, Model, split_spec
 from .plugins import get_plugin_manager, get_registry
 from .retrieve import HybridRetriever
 from .store import DomainStore
-from .types import Answer, GuardrailEvent, Hit, IngestReport
+from .types import Answer, Hit, IngestReport
 from .verify import Verifier
 
 _embedders: dict[tuple[str, str, str, int], Embedder] = {}
 _models: dict[tuple[str, str, str], Model] = {}
+
+
+def model_for(spec: str, settings: Settings, home: Path) -> Model:
+    """The model a spec names (``backend:model``), made once per process and shared."""
+    backend, name = split_spec(spec, "transformers")
+    key = (backend, name, settings.model_dtype)
+    if key not in _models:
+        factories = get_registry().models
+        if backend not in factories:
+            raise ConfigError(f"no model backend {backend!r}; installed: {', '.join(factories)}")
+        _models[key] = factories[backend](name, settings, home)
+    return _models[key]
 
 
 def domain_pack(name: str) -> DomainPack:
@@ -89,14 +98,7 @@ class Assistant:
     @property
     def model(self) -> Model:
         if self._model is None:
-            backend, name = split_spec(self.settings.model, "transformers")
-            key = (backend, name, self.settings.model_dtype)
-            if key not in _models:
-                factories = get_registry().models
-                if backend not in factories:
-                    raise ConfigError(f"no model backend {backend!r}; installed: {', '.join(factories)}")
-                _models[key] = factories[backend](name, self.settings, self.home)
-            self._model = _models[key]
+            self._model = model_for(self.settings.model, self.settings, self.home)
         return self._model
 
     @property
@@ -198,7 +200,7 @@ class Assistant:
     # --- query ----------------------------------------------------------------------------------------
     def retrieve(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> list[Hit]:
         """The ``k`` best passages for ``query`` that the caller may see, best first."""
-        return self.retriever.search(query, k=k, filters=filters, groups=self.groups)
+        return self.find(query, k=k, filters=filters)
 
     def as_langchain_retriever(self, k: int | None = None, filters: dict[str, Any] | None = None):
         """This assistant's retrieval as a LangChain ``BaseRetriever``."""
@@ -209,177 +211,16 @@ class Assistant:
     def ask(self, question: str, filters: dict[str, Any] | None = None) -> Answer:
         """Answer from the vetted passages only, with citations; abstain when there is nothing to cite.
 
-        PII is redacted from whatever the answer shows, and every ask is written to the audit log.
+        PII is redacted from whatever the answer shows, and every ask is written to the audit log
+        (``vetta.answer.pipeline`` runs the stages).
         """
-        answer, redaction = self._redacted(self._answer(question, filters))
-        self._audit(answer, redaction)
-        return answer
+        from .answer import pipeline
 
-    def _answer(self, question: str, filters: dict[str, Any] | None) -> Answer:
-        timings: dict[str, float] = {}
-        events: list[GuardrailEvent] = []
-        hook = get_plugin_manager().hook
-        blocked = self._guard(events, "query", lambda: hook.guard_query(question=question, domain=self.domain))
-        if blocked:
-            return self._withheld(question, blocked, events, timings)
-        started = time.perf_counter()
-        hits = self.retrieve(question, filters=filters)
-        timings["retrieve"] = time.perf_counter() - started
-        if not hits:
-            return self._abstain(question, "no vetted passage matches the question", [], events, timings)
-        floor = self.settings.min_similarity
-        floor = self.embedder.similarity_floor if floor is None else floor
-        closest = max(hit.scores.get("dense", -1.0) for hit in hits)
-        if closest < floor:
-            reason = f"no vetted passage is close enough to the question ({closest:.2f} < {floor})"
-            return self._abstain(question, reason, hits, events, timings)
-        blocked = self._guard(
-            events, "passages", lambda: hook.guard_passages(question=question, hits=hits, domain=self.domain)
-        )
-        if blocked:
-            return self._withheld(question, blocked, events, timings)
-        verifier = self.verifier  # resolved before generating: a bad setting is a config error, not a withholding
-        if self.settings.prefer_quotes:
-            quoted = answering.extractive_sentences(question, hits, min_coverage=self.settings.extractive_min_coverage)
-            if quoted:  # verbatim sentences of the cited passages: nothing a model could misstate
-                return self._final(self._shown(question, quoted, hits, timings, extractive=True, rejected=[]), events)
-        started = time.perf_counter()
-        reply = self.model.generate(answering.build_messages(question, hits, self.pack, self.settings.passage_chars), self.settings.max_new_tokens)
-        timings["generate"] = time.perf_counter() - started
-        started = time.perf_counter()
-        try:
-            shown, rejected, extractive = answering.compose(
-                question, reply, hits, verifier,
-                keep_unsupported=self.settings.keep_unsupported,
-                # with prefer_quotes the same quotes were already looked for above, and found none
-                extractive_fallback=self.settings.extractive_fallback and not self.settings.prefer_quotes,
-                extractive_min_coverage=self.settings.extractive_min_coverage,
-                written_min_score=self.settings.written_min_score,
-            )
-        except Exception as error:  # fail closed: an unchecked answer is never shown
-            reason = f"withheld: the verifier failed ({type(error).__name__}: {error})"
-            events.append(GuardrailEvent("verifier", "block", reason, "verify"))
-            return self._withheld(question, reason, events, timings)
-        timings["verify"] = time.perf_counter() - started
-        if not shown:
-            reason = "no sentence of the answer is supported by the vetted passages"
-            return self._abstain(question, reason, hits, events, timings, removed=rejected)
-        result = self._shown(question, shown, hits, timings, extractive=extractive, rejected=rejected)
-        return self._final(result, events)
+        return pipeline.answer(self, question, filters)
 
-    def _shown(self, question, shown, hits, timings, *, extractive: bool, rejected) -> Answer:
-        return Answer(
-            question=question,
-            text=answering.render(shown),
-            domain=self.domain,
-            citations=tuple(answering.citations_for(shown, hits, self.pack.citation_template)),
-            sentences=tuple(shown),
-            model=self.model.id,
-            hits=tuple(hits),
-            timings=timings,
-            extractive=extractive,
-            removed=tuple(rejected),
-        )
-
-    # --- guardrails and outcomes ----------------------------------------------------------------------
-    def _redacted(self, answer: Answer):
-        """PII replaced in all the caller reads (always, every domain); a redactor that raises withholds it."""
-        from . import privacy
-
-        started = time.perf_counter()
-        try:
-            shown, found, redaction = privacy.redact_answer(answer, keep=self.settings.pii_keep)
-        except Exception as error:  # fail closed: an answer that may show PII is not shown
-            reason = f"withheld: the PII redactor failed ({type(error).__name__})"
-            events = [*answer.events, GuardrailEvent("pii", "block", reason, "answer")]
-            return self._withheld(answer.question, reason, events, answer.timings), None
-        timings = {**answer.timings, "redact": time.perf_counter() - started}
-        if not found:
-            return replace(shown, timings=timings), redaction
-        counts = ", ".join(f"{number} {kind}" for kind, number in found.items())
-        event = GuardrailEvent("pii", "redact", f"personal data replaced by placeholders: {counts}", "answer")
-        return replace(shown, events=(*shown.events, event), timings=timings), redaction
-
-    def _audit(self, answer: Answer, redaction) -> None:
-        """One line in the audit log per ask; an answer that cannot be logged is not given (AuditError)."""
-        from . import audit, privacy
-
-        keep = self.settings.pii_keep
-
-        def redact(texts: list[str]) -> list[str]:  # the answer's own placeholders where it has them
-            if redaction is None:
-                return privacy.redact_texts(texts, keep)
-            return [redaction.redact(text, keep)[0] for text in texts]
-
-        entry = audit.entry_for(answer, user=self.user, groups=self.groups, redact=redact)
-        audit.append(self.home, entry)
-
-    def _guard(self, events: list[GuardrailEvent], stage: str, call: Callable[[], list]) -> str:
-        """Run one guardrail hook; a guardrail that raises withholds the answer (fails closed)."""
-        try:
-            results = call()
-        except Exception as error:  # fail closed, whatever went wrong
-            events.append(GuardrailEvent("error", "block", f"a {stage} guardrail failed: {error}", stage))
-            return f"withheld: a {stage} guardrail failed ({type(error).__name__}: {error})"
-        for batch in results:
-            for event in batch or []:
-                events.append(event)
-        blocking = [event.message for event in events if event.action == "block"]
-        return "; ".join(blocking)
-
-    def _withheld(self, question, reason, events, timings) -> Answer:
-        return Answer(
-            question=question, text=reason, domain=self.domain, abstained=True, reason=reason,
-            events=tuple(events), timings=timings,
-        )
-
-    def _abstain(self, question, reason, hits, events, timings, removed=()) -> Answer:
-        result = Answer(
-            question=question, text=self.pack.refusal, domain=self.domain, abstained=True, reason=reason,
-            hits=tuple(hits), events=tuple(events), timings=timings, removed=tuple(removed),
-        )
-        return self._final(result, events)
-
-    def _final(self, result: Answer, events: list[GuardrailEvent]) -> Answer:
-        """The answer guardrails have seen: blocks withhold it, removals take sentences out, notices stay."""
-        if self.pack.notice:
-            events.append(GuardrailEvent(f"{self.domain}-notice", "notice", self.pack.notice, "answer"))
-        hook = get_plugin_manager().hook
-        seen = len(events)
-        blocked = self._guard(events, "answer", lambda: hook.guard_answer(answer=result, domain=self.domain))
-        if blocked:
-            return self._withheld(result.question, blocked, events, result.timings)
-        removals: dict[int, list[str]] = {}
-        for event in events[seen:]:
-            if event.action == "remove" and event.sentence is not None and not result.abstained:
-                if not 0 <= event.sentence < len(result.sentences):
-                    reason = f"withheld: guardrail {event.guardrail} removed sentence {event.sentence}, which does not exist"
-                    return self._withheld(result.question, reason, events, result.timings)
-                removals.setdefault(event.sentence, []).append(f"{event.guardrail}: {event.message}")
-        if not removals:
-            return replace(result, events=tuple(events))
-        kept = [s for number, s in enumerate(result.sentences) if number not in removals]
-        taken = [
-            replace(s, verdict="removed", evidence="; ".join(removals[number]))
-            for number, s in enumerate(result.sentences) if number in removals
-        ]
-        if not kept:
-            reason = "every sentence of the answer was removed by a guardrail: " + "; ".join(
-                message for messages in removals.values() for message in messages
-            )
-            return replace(
-                self._withheld(result.question, reason, events, result.timings),
-                text=self.pack.refusal, hits=result.hits, removed=tuple(result.removed) + tuple(taken),
-            )
-        hits = list(result.hits)
-        return replace(
-            result,
-            text=answering.render(kept),
-            sentences=tuple(kept),
-            citations=tuple(answering.citations_for(kept, hits, self.pack.citation_template)),
-            removed=tuple(result.removed) + tuple(taken),
-            events=tuple(events),
-        )
+    def find(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> list[Hit]:
+        """The passages the caller may see, best first, as the answer path retrieves them."""
+        return self.retriever.search(query, k=k, filters=filters, groups=self.groups)
 
 
 __all__ = ["Assistant", "VettaError", "domain_pack"]

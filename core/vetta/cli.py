@@ -304,7 +304,9 @@ def eval_(domain, eval_set, beir, split, limit, model, as_json):
 
     The domain's starter corpus and BEIR corpora go to VETTA_HOME/eval/, apart from your documents; reruns
     skip what is already there. --set questions are asked of your own documents. Exit status 1 when a
-    threshold (retrieval hit rate 0.9, abstention accuracy 0.9, no unsupported sentence shown) is missed.
+    threshold (retrieval hit rate 0.9, abstention accuracy 0.9, no wrong or unsupported sentence shown) is
+    missed. Sentences are judged without the verifier: against each question's gold-fact and wrong-fact
+    patterns, and by being quoted verbatim from what they cite.
     """
     from . import evaluation
     from .api import domain_pack
@@ -336,8 +338,8 @@ def eval_(domain, eval_set, beir, split, limit, model, as_json):
         n = report["questions"]
         click.echo(f"{domain}: {n['answerable']} answerable, {n['unanswerable']} unanswerable questions "
                    f"(model {report['model']}, verifier {report['verifier']})")
-        for key in ("retrieval_hit_rate", "answered_rate", "keyword_accuracy", "supported_sentence_rate",
-                    "judge_supported_rate", "citation_accuracy", "abstention_accuracy", "unsupported_shown"):
+        for key in ("retrieval_hit_rate", "answered_rate", "fact_accuracy", "keyword_accuracy", "citation_accuracy",
+                    "abstention_accuracy", "supported_sentence_rate", "wrong_shown", "unsupported_shown"):
             mark = {True: "  pass", False: "  FAIL"}.get(report["passed"].get(key), "")
             click.echo(f"  {key:<24} {report[key]}{mark}")
     if not all(report["passed"].values()):

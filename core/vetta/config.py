@@ -54,10 +54,15 @@ class Settings(BaseModel):
         description="abstain when no passage's embedding similarity to the question reaches this "
         "(default: the embedder's calibrated floor, 0.45 for all-MiniLM-L6-v2)",
     )
-    verifier: str = Field("lexical", description="name of the registered verifier that checks each sentence")
+    verifier: str = Field(
+        "aligned", description="name of the registered verifier that checks each sentence: aligned (the default: "
+        "each clause aligned to the sentence that states it, contradictions named), lexical (word overlap only), "
+        "support, nli (a hub NLI model), llm (the served model as a judge)",
+    )
     verifier_threshold: float | None = Field(None, description="override the verifier's own threshold")
     verifier_model: str | None = Field(
-        None, description='for verifier = "nli": a hub id or local folder of an NLI (entailment) model'
+        None, description='for verifier = "nli": a hub id or local folder of an NLI (entailment) model; for '
+        'verifier = "llm": the judge model as a model spec (openai:<name>...; default: the answer model)'
     )
     keep_unsupported: bool = Field(False, description="show rejected sentences, marked, instead of removing them")
     extractive_fallback: bool = Field(True, description="quote the passages when no model sentence is supported")

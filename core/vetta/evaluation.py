@@ -47,7 +47,7 @@ def unique_in_order(items: list[str]) -> list[str]:
 
 # --- a domain's own eval set (``vetta eval <domain>``) ------------------------------------------------------
 
-THRESHOLDS = {"retrieval_hit_rate": 0.9, "abstention_accuracy": 0.9, "unsupported_shown": 0}
+THRESHOLDS = {"retrieval_hit_rate": 0.9, "abstention_accuracy": 0.9, "unsupported_shown": 0, "wrong_shown": 0}
 
 
 class EvalQuestion(BaseModel):
@@ -93,18 +93,39 @@ def _file_of(source: str) -> str:
     return Path(source.split("#", 1)[0]).name
 
 
+def judge_sentence(sentence: str, cited: list[str], question: EvalQuestion) -> str:
+    """The gate's own judgment of one shown sentence, made without the verifier it checks:
+
+    ``wrong`` when it matches one of the question's wrong-fact patterns (a statement the gold documents
+    contradict), ``quoted`` when it is a verbatim passage of what it cites, ``gold`` when it states one of
+    the question's gold facts, else ``unverified`` (written in the model's own words and stating no known
+    fact: counted as unsupported, since nothing independent vouches for it).
+    """
+    import re
+
+    text = " ".join(sentence.split())
+    if any(re.search(pattern, text, re.IGNORECASE) for pattern in question.wrong):
+        return "wrong"
+    if any(text in " ".join(passage.split()) for passage in cited):
+        return "quoted"
+    if any(re.search(pattern, text, re.IGNORECASE) for pattern in question.facts):
+        return "gold"
+    return "unverified"
+
+
 def run_eval_set(assistant, questions: list[EvalQuestion], progress=None) -> dict[str, Any]:
     """Ask every question; score retrieval, grounding, citations and abstention.
 
-    Retrieval hit: a gold file among the ``k`` passages retrieved. Supported sentences: shown sentences whose
-    verdict is ``supported``, as judged by the pipeline's verifier and again by ``judge`` (the other built-in
-    verifier), so a verifier that waves everything through is caught by the second one. Citation accuracy:
-    citations of answered answerable questions that point to a gold file. Keywords: answered answerable
-    questions whose text holds every keyword.
+    Retrieval hit: a gold file among the ``k`` passages retrieved. Grounding is judged without the
+    pipeline's verifier (``judge_sentence``): ``wrong_shown`` counts shown sentences that state a wrong fact,
+    ``unsupported_shown`` those plus the model's own sentences that state no gold fact. The verifier's own
+    verdicts are reported beside (``supported_sentence_rate``) but decide nothing. Citation accuracy:
+    citations of answered answerable questions that point to a gold file. Facts: answered answerable
+    questions whose answer states a gold fact (``keyword_accuracy``: that holds every keyword).
     """
-    judge_name, judge = _judge(assistant)
-    rows, hits_ok, shown, supported, judged_ok = [], 0, 0, 0, 0
-    cited, cited_gold, answered, keyword_ok = 0, 0, 0, 0
+    rows, hits_ok, shown, supported = [], 0, 0, 0
+    cited, cited_gold, answered, keyword_ok, facts_ok = 0, 0, 0, 0, 0
+    judged: dict[str, int] = {"quoted": 0, "gold": 0, "wrong": 0, "unverified": 0}
     answerable = [q for q in questions if q.answerable]
     unanswerable = [q for q in questions if not q.answerable]
     abstained_right = 0
@@ -115,12 +136,14 @@ def run_eval_set(assistant, questions: list[EvalQuestion], progress=None) -> dic
         hit = bool(gold & {_file_of(h.source) for h in hits})
         row = {"id": question.id, "answerable": question.answerable, "abstained": answer.abstained,
                "retrieval_hit": hit if question.answerable else None, "text": answer.text,
-               "alerts": answer.alerts, "notices": answer.notices, "reason": answer.reason}
+               "alerts": answer.alerts, "notices": answer.notices, "reason": answer.reason, "sentences": []}
         for sentence in answer.sentences if not answer.abstained else ():
             shown += 1
             supported += sentence.verdict == "supported"
             evidence = [answer.hits[n - 1].text for n in sentence.citations if 0 < n <= len(answer.hits)]
-            judged_ok += bool(evidence) and judge.verify(sentence.text, evidence).label == "supported"
+            judgment = judge_sentence(sentence.text, evidence, question)
+            judged[judgment] += 1
+            row["sentences"].append({"text": sentence.text, "gate": judgment, "verdict": sentence.verdict})
         if question.answerable:
             hits_ok += hit
             if not answer.abstained:
@@ -131,6 +154,9 @@ def run_eval_set(assistant, questions: list[EvalQuestion], progress=None) -> dic
                 text = answer.text.lower()
                 row["keywords_found"] = all(k.lower() in text for k in question.keywords)
                 keyword_ok += row["keywords_found"]
+                row["fact_stated"] = any(s["gate"] == "gold" or (s["gate"] == "quoted" and _states(s["text"], question))
+                                         for s in row["sentences"])
+                facts_ok += row["fact_stated"]
         else:
             abstained_right += answer.abstained
         rows.append(row)
@@ -140,15 +166,16 @@ def run_eval_set(assistant, questions: list[EvalQuestion], progress=None) -> dic
         "domain": assistant.domain,
         "model": assistant.settings.model,
         "verifier": assistant.settings.verifier,
-        "judge": judge_name,
         "questions": {"answerable": len(answerable), "unanswerable": len(unanswerable)},
         "retrieval_hit_rate": _share(hits_ok, len(answerable)),
         "answered_rate": _share(answered, len(answerable)),
+        "fact_accuracy": _share(facts_ok, answered),
         "keyword_accuracy": _share(keyword_ok, answered),
         "shown_sentences": shown,
+        "gate": judged,
+        "wrong_shown": judged["wrong"],
+        "unsupported_shown": judged["wrong"] + judged["unverified"],
         "supported_sentence_rate": _share(supported, shown),
-        "judge_supported_rate": _share(judged_ok, shown),
-        "unsupported_shown": shown - supported,
         "citation_accuracy": _share(cited_gold, cited),
         "abstention_accuracy": _share(abstained_right, len(unanswerable)),
         "answers": rows,
@@ -156,21 +183,20 @@ def run_eval_set(assistant, questions: list[EvalQuestion], progress=None) -> dic
     report["passed"] = {
         "retrieval_hit_rate": (report["retrieval_hit_rate"] or 0) >= THRESHOLDS["retrieval_hit_rate"],
         "abstention_accuracy": (report["abstention_accuracy"] or 0) >= THRESHOLDS["abstention_accuracy"],
+        "wrong_shown": report["wrong_shown"] <= THRESHOLDS["wrong_shown"],
         "unsupported_shown": report["unsupported_shown"] <= THRESHOLDS["unsupported_shown"],
     }
     return report
 
 
+def _states(text: str, question: EvalQuestion) -> bool:
+    import re
+
+    return any(re.search(pattern, " ".join(text.split()), re.IGNORECASE) for pattern in question.facts)
+
+
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
-
-
-def _judge(assistant):
-    from .plugins import get_registry
-
-    factories = get_registry().verifiers
-    name = "support" if assistant.settings.verifier != "support" and "support" in factories else "lexical"
-    return name, factories[name](assistant.settings)
 
 
 # --- a BEIR-format set (``vetta eval <domain> --beir PATH``) ------------------------------------------------

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .text import stemmer
+
 
 def _bm25s():
     """bm25s, imported on first use; it sets its own logger to DEBUG on import, which users should not see."""
@@ -18,19 +20,6 @@ def _bm25s():
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     return bm25s
-
-
-_local = threading.local()
-
-
-def stemmer():
-    """The English Snowball stemmer (PyStemmer), one per thread: PyStemmer's objects keep a cache and are
-    not meant to be shared between threads. Used by the BM25 index and by the answer screen."""
-    if not hasattr(_local, "stemmer"):
-        import Stemmer
-
-        _local.stemmer = Stemmer.Stemmer("english")
-    return _local.stemmer
 
 
 class LexicalIndex:

@@ -131,7 +131,7 @@ _RULES: list[tuple[str, str, float, Callable[[str], bool] | None]] = [
      r"\b(?P<id>\d{1,6}(?: [A-Z][a-zA-Z'.-]*){1,4}(?: (?:Apt\.?|Apartment|Suite|Ste\.?|Unit|#) ?[\w-]+)?"
      r",?\s+[A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+){0,2}, [A-Z]{2} \d{5}(?:-\d{4})?)", 0.8, None),
     ("PERSON",
-     r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Mx)\.? (?P<id>[A-Z][a-z'-]+(?: [A-Z]\.)?(?: [A-Z][a-z'-]+){0,2})", 0.9, None),
+     r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Mx)\.? (?P<id>(?:[A-Z]\. ?){0,3}[A-Z][a-z'-]+(?: [A-Z]\.)?(?: [A-Z][a-z'-]+){0,2})", 0.9, None),
     ("PERSON",
      r"(?m)^(?:(?i:patient|name|patient name|to|from|attn|attention|signed|cc|guarantor|emergency contact|"
      r"account holder|insured|subscriber|client)[ \t]*:|Dear)[ \t]+(?P<id>[A-Z][a-z'-]+(?: [A-Z]\.)?(?: [A-Z][a-z'-]+){1,2})\b", 0.9, None),
@@ -242,43 +242,17 @@ _NOT_A_NAME = re.compile(r"[\d<>_@/\\|=+]|^[A-Z0-9 .&-]{1,6}$")  # digits, marku
 
 
 _TOLL_FREE = {"800", "833", "844", "855", "866", "877", "888"}
-# a name used as the name of a disease, sign, test or mutation ("von Willebrand disease", "factor V Leiden")
-# is medicine, not a person; spaCy tags these as people, and redacting them garbles clinical answers. The
-# possessive form is left out on purpose: "Margaret Okonkwo's disease" is a patient.
-_EPONYM_AFTER = re.compile(
-    r"\s+(?:disease|syndrome|sign|test|score|scale|criteria|classification|lymphoma|sarcoma|tumou?rs?"
-    r"|reflex|maneuver|manoeuvre|procedure|operation|mutation|variant|allele|equation|formula|index|law"
-    r"|effect|phenomenon|palsy|fracture|tear|ulcer|cells?|nodes?|bod(?:y|ies))\b", re.IGNORECASE)
-_EPONYM_BEFORE = re.compile(r"\bfactor\s+$", re.IGNORECASE)
-# Head words of the names of institutions, missions, datasets and programmes, which no person's name has:
-# spaCy tags "Kidney Diseases" in "National Institute of Diabetes and Digestive and Kidney Diseases" and
-# "Orbiting Carbon Observatory" as people.
-_INSTITUTION = (r"(?:Institutes?|National|Department|Centers?|Centres?|Agency|Administration|University|College|"
-                r"Hospital|Clinic|Laborator(?:y|ies)|Observatory|Mission|Satellites?|Programm?e?s?|Project|Survey|"
-                r"Collection|Initiative|Council|Committee|Commission|Bureau|Office|Services?|Foundation|Society|"
-                r"Association|Network|System|Database|Study|Trial|Diseases|Disorders|Health)")
-_INSTITUTION_WORD = re.compile(rf"\b{_INSTITUTION}\b")
-_INSTITUTION_AFTER = re.compile(rf"\s+(?:{_INSTITUTION}\b|[A-Z][\w]*-?\d)")  # "... Observatory", "... Sentinel-2"
-
-
 def _plausible(kind: str, value: str, source: str, text: str, start: int) -> bool:
-    """Drops what is not personal: spaCy's one-word "names" (mostly capitalised nouns at a sentence start;
-    one-word names are caught after a title or as the surname of a full name), medical eponyms, words of
-    an institution's or mission's name ("Kidney Diseases" in the NIDDK's, "Orbiting Carbon Observatory"), and
-    toll-free numbers (helplines such as Poison Help, which health guidance must keep)."""
+    """Drops what is not personal: what spaCy takes for a person but is the name of a place, feature,
+    mission, instrument, programme, disease or molecule (``vetta.person_names``), and toll-free numbers
+    (helplines such as Poison Help, which health guidance must keep)."""
     value = value.strip()
     if kind in ("PERSON", "ORGANIZATION") and (_NOT_A_NAME.search(value) or len(value) < 2):
         return False
     if kind == "PERSON" and source == "SpacyRecognizer":
-        end = start + len(value)
-        if _EPONYM_AFTER.match(text, end) or _EPONYM_BEFORE.search(text[max(0, start - 12):start]):
-            return False
-        if _INSTITUTION_WORD.search(value) or _INSTITUTION_AFTER.match(text, end):
-            return False  # part of an institution's, mission's or dataset's name
-        words = value.split()
-        # a word the same text also writes in lower case is a common noun ("Poison Help" ... "get help")
-        common = any(re.search(rf"(?<![\w.@-]){re.escape(word.lower())}(?![\w@-]|\.\w)", text) for word in words)
-        return len(words) > 1 and all(word[:1].isupper() for word in words) and not common
+        from .person_names import is_person
+
+        return is_person(value, text, start)
     if kind == "PHONE":
         digits = re.sub(r"\D", "", value)
         return digits.removeprefix("1")[:3] not in _TOLL_FREE
@@ -319,9 +293,13 @@ def _propagate(
     for start, end, kind, _ in spans:
         if kind in ("PERSON", "ORGANIZATION"):
             forms.update((form, kind) for form in _name_forms(text[start:end], kind))
+    from .person_names import names_a_thing
+
     extra = []
     for form, kind in forms.items():
         for match in re.finditer(rf"(?<![\w<]){re.escape(form)}(?!\w)", text):
+            if kind == "PERSON" and names_a_thing(text, match.start(), match.end()):
+                continue  # "the Keeling Curve", "Sentinel-6 Michael Freilich": named after the person, not them
             extra.append((match.start(), match.end(), kind, 0.5))
     return spans + extra
 

@@ -105,7 +105,8 @@ class Sentence:
     """One sentence of an answer, the citations it carries, and the verifier's verdict on it.
 
     ``verdict`` is ``supported``, ``unsupported`` or ``contradicted`` once checked (``unchecked`` before);
-    ``evidence`` is the cited text that decided it.
+    ``evidence`` is the cited text that decided it; ``reason`` says why it was rejected; ``contested`` lists
+    the retrieved passages (numbers, as in ``citations``) from other sources that say otherwise.
     """
 
     text: str
@@ -113,6 +114,8 @@ class Sentence:
     verdict: str = "unchecked"
     score: float | None = None
     evidence: str = ""
+    reason: str = ""
+    contested: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

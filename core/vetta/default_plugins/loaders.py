@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -41,13 +42,79 @@ class FileLoader(BaseLoader):
 
 
 class TextFileLoader(FileLoader):
+    """Plain text and Markdown; hard-wrapped paragraphs are joined into one line each (``text.reflow``)."""
+
     def lazy_load(self) -> Iterator[Document]:
-        text = read_text(self.path)
+        from ..text import reflow
+
+        text = reflow(read_text(self.path))
         yield Document(page_content=text, metadata={"source": str(self.path), "title": _first_heading(text)})
 
 
+_BLOCK_TAGS = frozenset("address article aside blockquote body caption dd details dialog div dl dt fieldset "
+                        "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html li main nav ol p "
+                        "pre section summary table tbody td tfoot th thead tr ul".split())
+_CAPTIONED = re.compile(r"^(?:figure|fig\.|table|image|photo|map|chart|plate)\b", re.IGNORECASE)
+
+
+def _inline(node) -> str:
+    """The visible text of an element, its inline tags joined as the browser shows them, spaces collapsed."""
+    return " ".join(node.get_text("").split())
+
+
+def _html_blocks(node) -> list[tuple[str, str]]:
+    """(kind, text) of the blocks under ``node`` in reading order: headings as "# ...", list items as
+    "- ...", table rows as "a | b", captions marked as figures, other blocks as paragraphs; text between
+    blocks is a paragraph of its own."""
+    from bs4 import NavigableString, Tag
+
+    out: list[tuple[str, str]] = []
+    loose: list[str] = []
+
+    def flush() -> None:
+        text = " ".join("".join(loose).split())
+        if text:
+            out.append(("paragraph", text))
+        loose.clear()
+
+    for child in node.children:
+        if isinstance(child, NavigableString):
+            loose.append(str(child))
+            continue
+        if not isinstance(child, Tag):
+            continue
+        if child.name not in _BLOCK_TAGS:
+            loose.append(child.get_text(""))
+            continue
+        flush()
+        name = child.name
+        if re.fullmatch(r"h[1-6]", name):
+            out.append(("heading", "#" * int(name[1]) + " " + _inline(child)))
+        elif name == "li" and not child.find(["ul", "ol", "p", "div"]):
+            out.append(("item", "- " + _inline(child)))
+        elif name == "tr":
+            out.append(("row", " | ".join(_inline(cell) for cell in child.find_all(["td", "th"]))))
+        elif name in ("figcaption", "caption"):
+            text = _inline(child)
+            out.append(("caption", text if _CAPTIONED.match(text) else f"Figure: {text}"))
+        elif name == "pre":
+            out.append(("pre", child.get_text()))
+        elif name == "hr":
+            continue
+        elif any(isinstance(c, Tag) and c.name in _BLOCK_TAGS for c in child.children):
+            out.extend(_html_blocks(child))
+        else:
+            text = _inline(child)
+            if text:
+                out.append(("item" if name == "li" else "paragraph", ("- " + text) if name == "li" else text))
+    flush()
+    return out
+
+
 class HtmlFileLoader(FileLoader):
-    """Visible text of an HTML page; scripts, styles and templates are dropped."""
+    """Visible text of an HTML page, a block per line: headings, paragraphs (their source line breaks and
+    inline tags joined, so no sentence is cut), list items, table rows and figure captions; scripts, styles
+    and templates are dropped."""
 
     def lazy_load(self) -> Iterator[Document]:
         from bs4 import BeautifulSoup
@@ -55,12 +122,17 @@ class HtmlFileLoader(FileLoader):
         soup = BeautifulSoup(read_text(self.path), "html.parser")
         for tag in soup(["script", "style", "template", "noscript"]):
             tag.decompose()
-        title = soup.title.get_text(strip=True) if soup.title else ""
+        title = " ".join(soup.title.get_text().split()) if soup.title else ""
         if soup.title:
             soup.title.decompose()
-        lines = (line.strip() for line in soup.get_text("\n").splitlines())
-        text = "\n".join(line for line in lines if line)
-        yield Document(page_content=text, metadata={"source": str(self.path), "title": title})
+        lines, previous = [], None
+        for kind, text in _html_blocks(soup.body or soup):
+            # list items and table rows stay on consecutive lines; every other block is a paragraph of its own
+            if lines and not (kind == previous and kind in ("item", "row")):
+                lines.append("")
+            lines.append(text)
+            previous = kind
+        yield Document(page_content="\n".join(lines), metadata={"source": str(self.path), "title": title})
 
 
 class PdfFileLoader(FileLoader):

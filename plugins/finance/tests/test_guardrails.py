@@ -210,7 +210,7 @@ def test_the_assistant_removes_an_unbacked_figure_and_keeps_the_rest(fake_assist
     assert "$350,000" not in answer.text and "$250,000" in answer.text
     # the core's swap check ($350,000 where the passage's sentence has $250,000) now catches it before this
     # guardrail does ("unsupported"); the guardrail ("removed") is the second net, tested on its own above
-    assert [s.verdict for s in answer.removed if "$350,000" in s.text] in (["unsupported"], ["removed"])
+    assert [s.verdict for s in answer.removed if "$350,000" in s.text] in (["contradicted"], ["unsupported"], ["removed"])
 
 
 def test_the_assistant_answers_an_advice_question_with_the_notice(fake_assistant, deposit_corpus):

@@ -184,7 +184,7 @@ def test_an_unstated_dose_is_removed_and_the_labelled_one_kept(starter, register
     assert not answer.abstained and "4,000" in answer.text and "1,000 mg" not in answer.text
     # the core's check of figures against the cited passage now catches it before this guardrail does
     # ("unsupported"); the guardrail ("removed") is the second net, tested on its own above
-    assert [s.verdict for s in answer.removed if "1,000 mg" in s.text] in (["unsupported"], ["removed"])
+    assert [s.verdict for s in answer.removed if "1,000 mg" in s.text] in (["contradicted"], ["unsupported"], ["removed"])
 
 
 def test_an_answer_made_only_of_unstated_doses_becomes_the_refusal(starter, register_plugin):

@@ -1,0 +1,125 @@
+"""Is a capitalised span that spaCy tagged PERSON a person's name, or the name of something else?
+
+Vetted documents name places, natural features, missions, instruments, programmes, diseases, tests and
+molecules after people or with capitalised words; redacting them garbles answers ("the terminus of the
+<PERSON_1>"). A span is not a person's name when:
+
+- its words are not shaped like one: an acronym or a word with inner capitals (RNA, GTPase, RoCI), a roman
+  numeral or a bare capital letter ("Pol IV", "Aurora B"), a digit;
+- a head noun of a thing's name is in it or right after it ("Halvorsen Glacier", "Rowell Spectrograph",
+  "the Keeling Curve", "Hamilton Rating Scale", "von Willebrand disease"), or "factor" before it; words
+  that are surnames too (Park, Hill, Rivers, Banks...) count only after "the", so "James Park" stays a person;
+- "the" comes before it (people are not "the Halvorsen"), or a mission or model designation does
+  ("Sentinel-6 Michael Freilich" is a satellite), or it runs on into a compound ("Toll-like");
+- it sits in a Title Case title line, where every word is capitalised;
+- it is a multi-word WordNet lemma ("aloe vera", "Monte Carlo", "El Nino"), a thing or a famous name, not a
+  private person;
+- a word of it is written in lower case elsewhere in the same text (a common noun: "Poison Help"... "help").
+
+The possessive stays a person on purpose: "Margaret Okonkwo's disease" is a patient.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Head words of the names of things: landforms and waters, facilities, instruments, missions, programmes,
+# institutions, tests, scales and curves, diseases. These are never people's names...
+_THINGS = (
+    r"Glaciers?|Ice ?Shelf|Ice ?Sheet|Icefall|Plateau|Fjord|Canyon|Volcano|Crater|Trench|Reservoir|Dam|Peninsula|"
+    r"Telescope|Spectrograph|Spectrometer|Radiometer|Imager|Camera|Sensor|Instrument|Altimeter|Sounder|Suite|"
+    r"Scatterometer|Detector|Orbiter|Lander|Follow-On|Satellites?|Mission|Observatory|Portal|Archive|"
+    r"Catalog(?:ue)?|Curve|Index|Scale|Ratio|Assay|Cycler|Institutes?|National|Department|Centers?|Centres?|"
+    r"Agency|Administration|University|College|Hospital|Clinic|Laborator(?:y|ies)|Programm?e?s?|Project|"
+    r"Survey|Collection|Initiative|Council|Committee|Commission|Bureau|Ministry|Foundation|Society|"
+    r"Association|Network|Database|Diseases?|Disorders?|Syndrome|Fever|Vaccine|Complex|Station|Hut|Col"
+)
+# ... and these are people's names too (James Park, Ana Hill, Lee Rivers): a thing only after "the"
+_AMBIGUOUS = (
+    r"Park|Hills?|Woods?|Lakes?|Rivers?|Banks?|Brooks?|Fields?|Mills?|Ford|Bay|Island|Isles?|Sea|Ocean|Valley|"
+    r"Ridge|Range|Mount|Mountains?|Peaks?|Pass|Port|Coast|Cape|Falls|Creek|Springs?|Harbou?r|Bridge|Tower|Halls?|"
+    r"Camp|Base|Cloud|Record|Model|Test|Method|Plan|Account|Fund|Trust|Unit|Health|Study|Trial|System|Office|"
+    r"Services?|Site|Pad|Launch|Facility|Building|Probe|Rover|Explorer|Forest|Desert|Basin|Gulf|Strait|Sound|"
+    r"Delta|Current|Score|Works|Mill"
+)
+_THING_WORD = re.compile(rf"\b(?:{_THINGS})\b")
+_AMBIGUOUS_WORD = re.compile(rf"\b(?:{_AMBIGUOUS})\b")
+# right after the span: a thing's capitalised head ("Halvorsen Glacier"), or the lower-case noun of an
+# eponym ("von Willebrand disease", "Hamilton scale"); case matters: "Margaret Okonkwo works for..."
+_THING_AFTER = re.compile(
+    rf"\s+(?:(?:{_THINGS})\b|(?:disease|syndrome|sign|test|score|scale|criteria|classification|lymphoma|sarcoma"
+    r"|tumou?rs?|reflex|maneuver|manoeuvre|procedure|operation|mutation|variant|allele|equation|formula|index|law"
+    r"|effect|phenomenon|palsy|fracture|tear|ulcer|cells?|nodes?|bod(?:y|ies)|curve|glacier|river|lake|station"
+    r"|hut|telescope|camera|spectrograph|radiometer|imager|instrument|mission|satellite|programme|program|method"
+    r"|technology|kinase|protein|gene|pathway|receptor|domain|rule|principle|model|algorithm)\b"
+    r"|[A-Z][\w]*-?\d)")
+_FACTOR_BEFORE = re.compile(r"\bfactor\s+$", re.IGNORECASE)
+_THE_BEFORE = re.compile(r"\b[Tt]he\s+$")
+_DESIGNATION_BEFORE = re.compile(r"\b[A-Za-z]+-\d+[A-Za-z]?\s+$")  # "Sentinel-6 Michael Freilich"
+_ROMAN = re.compile(r"^(?:I{2,3}|IV|VI{0,3}|IX|XI{0,3}|XIV|XV|XX)$")
+_NOT_NAME_SHAPED = re.compile(r"\d|^[A-Z]{2,}$|^[A-Z][a-z]*[A-Z]")  # digits, acronyms, inner capitals
+# inner capitals that names do have: McDonald, MacArthur, DeShawn, LaToya, DiMaggio, VanDyke
+_NAME_PREFIX = re.compile(r"^(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|St|O')[A-Z][a-z]+$")
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+
+
+def name_shaped(word: str) -> bool:
+    """A word as people's names are written: a capital and lower case letters ("O'Brien", "Nguyen",
+    "José"), or an initial with its period ("J.")."""
+    word = word.strip(",;:\u2019").removesuffix("'s")
+    if re.fullmatch(r"(?:[A-Z]\.)+", word):
+        return True  # initials: "J.", "C.F."
+    word = word.rstrip(".")
+    first = word.split("-")[0]
+    if _ROMAN.match(word) or (_NOT_NAME_SHAPED.search(first) and not _NAME_PREFIX.match(first)):
+        return False
+    return word[:1].isupper() and len(word) > 1
+
+
+_HYPHENATED_ON = re.compile(r"-[a-z]")  # "Toll-like receptor": the span runs on into a compound word
+
+
+def names_a_thing(text: str, start: int, end: int) -> bool:
+    """Whether the name at ``text[start:end]`` is used as the name of a thing: a thing's head noun follows
+    it or is part of it, "the" or a designation precedes it, "factor" precedes it, or it runs on into a
+    hyphenated compound."""
+    value = text[start:end]
+    before = text[max(0, start - 30):start]
+    after_the = bool(_THE_BEFORE.search(before))
+    return bool(_THING_WORD.search(value) or _THING_AFTER.match(text, end) or _HYPHENATED_ON.match(text, end)
+                or _FACTOR_BEFORE.search(text[max(0, start - 12):start]) or after_the
+                or _DESIGNATION_BEFORE.search(before)
+                or (after_the and _AMBIGUOUS_WORD.search(value)))
+
+
+def _title_case_line(text: str, start: int) -> bool:
+    """A title or heading in Title Case ("CHD4 Is a RanGTP-Dependent MAP that Stabilizes Microtubules"),
+    where spaCy takes capitalised words for names."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    words = re.findall(r"[A-Za-z][\w'-]*", text[line_start:line_end if line_end >= 0 else len(text)])
+    return len(words) >= 6 and sum(w[:1].isupper() for w in words) >= 0.7 * len(words)
+
+
+def is_person(value: str, text: str, start: int) -> bool:
+    """Whether ``value``, found at ``start`` in ``text`` and tagged PERSON by spaCy, is a person's name (the
+    rules are in the module docstring)."""
+    words = value.split()
+    end = start + len(value)
+    if len(words) < 2:
+        return False  # one-word names are caught after a title or as the surname of a full name
+    raw_words = [w for w in re.split(r"\s+", text[start:end]) if w]
+    if not all(name_shaped(part) for word in raw_words for part in word.split("-") if part):
+        return False
+    if names_a_thing(text, start, end) or _title_case_line(text, start):
+        return False
+    from .lexicon import known
+
+    if known(_fold(value)):
+        return False  # a WordNet lemma: a thing, or a famous (public) name
+    # a word the same text also writes in lower case is a common noun ("Poison Help" ... "get help")
+    return not any(re.search(rf"(?<![\w.@-]){re.escape(word.lower())}(?![\w@-]|\.\w)", text) for word in words)

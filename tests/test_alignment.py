@@ -1,0 +1,70 @@
+"""The default verifier aligns each claim to the evidence sentence that states it and names what differs.
+
+These are small cases written for the mechanism, one per kind of difference; the measured figures come
+from the hand-written claim set (tests/test_claims.py, bench/claims_eval.py).
+"""
+
+import pytest
+
+from vetta.alignment import align
+from vetta.verify import AlignedVerifier
+
+SIPC = ("SIPC protects customers of brokerage firms that fail. It restores missing cash and securities up to "
+        "USD 500,000. It does not protect against a loss of value of the securities.")
+METFORMIN = ("When a medicine is needed, metformin is usually the first one prescribed for type 2 diabetes. "
+             "It is taken by mouth and lowers the amount of glucose the liver releases.")
+LANDSAT = ("Landsat 7 was designed to operate for five years and operated for more than fifteen. Landsat 8 was "
+           "launched in 2013 and Landsat 9 in 2021.")
+SCREENING = "Adults aged 21 to 29 should have a Pap test every 3 years; from 30 to 65 an HPV test every 5 years."
+GRACE = ("GRACE measured changes in Earth's gravity field every month. Climate change is raising sea level.")
+CERVICAL = "Almost all cervical cancers are caused by long-lasting infection with high-risk types of HPV."
+
+
+def verdict(claim, evidence):
+    return AlignedVerifier().verify(claim, [evidence])
+
+
+@pytest.mark.parametrize("claim, evidence, kind", [
+    ("SIPC protects against a loss of value of the securities.", SIPC, "negation"),
+    ("Metformin is not usually the first medicine prescribed for type 2 diabetes.", METFORMIN, "negation"),
+    ("Metformin is usually the last medicine prescribed for type 2 diabetes.", METFORMIN, "opposite"),
+    ("Metformin raises the amount of glucose the liver releases.", METFORMIN, "opposite"),
+    ("All cervical cancers are caused by long-lasting infection with high-risk HPV.", CERVICAL, "quantifier"),
+    ("Adults aged 21 to 29 should have a Pap test every 5 years.", SCREENING, "role"),
+    ("Landsat 7 was designed to operate for fifteen years and operated for more than five.", LANDSAT, "role"),
+    ("Landsat 8 was launched in 2021.", LANDSAT, "role"),
+])
+def test_a_contradiction_made_of_the_passages_own_words_is_named(claim, evidence, kind):
+    result = verdict(claim, evidence)
+    assert result.label == "contradicted", result
+    assert kind in result.reason
+
+
+@pytest.mark.parametrize("claim, evidence", [
+    ("GRACE measured changes in Earth's gravity field, which is crucial for climate change.", GRACE),
+    ("SIPC restores missing cash and securities up to USD 1,000,000.", SIPC),
+    ("The FDIC restores missing cash and securities up to USD 500,000.", SIPC),
+])
+def test_what_the_evidence_does_not_state_is_not_supported(claim, evidence):
+    assert verdict(claim, evidence).label != "supported"
+
+
+@pytest.mark.parametrize("claim, evidence", [
+    ("Metformin is generally the first drug given for type 2 diabetes.", METFORMIN),
+    ("It reduces the glucose the liver releases and is taken by mouth.", METFORMIN),
+    ("Missing cash and securities are restored by SIPC up to USD 500,000.", SIPC),
+    ("Nearly all cervical cancers are caused by lasting infection with high-risk HPV types.", CERVICAL),
+])
+def test_a_faithful_paraphrase_is_supported(claim, evidence):
+    result = verdict(claim, evidence)
+    assert result.label == "supported", result
+
+
+def test_a_sentence_that_refers_back_lends_the_subject_of_the_one_before():
+    alignment = align("Metformin is taken by mouth.", [METFORMIN])
+    assert not alignment.mismatches and alignment.coverage >= 0.6
+
+
+def test_verdicts_say_which_sentence_decided():
+    result = verdict("SIPC protects against a loss of value of the securities.", SIPC)
+    assert "does not protect" in result.evidence
