@@ -80,7 +80,7 @@ def name_shaped(word: str) -> bool:
     return word[:1].isupper() and len(word) > 1
 
 
-_HYPHENATED_ON = re.compile(r"-[a-z]")  # "Toll-like receptor": the span runs on into a compound word
+_HYPHENATED_ON = re.compile(r"-[A-Za-z]")  # "Toll-like receptor", "Marrow-Kessler syndrome": a compound
 
 
 def names_a_thing(text: str, start: int, end: int) -> bool:

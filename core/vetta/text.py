@@ -162,8 +162,8 @@ def sentence_spans(text: str) -> tuple[tuple[int, int, str], ...]:
         if kind == "paragraph":
             out.extend((a, b, kind) for a, b in _split_paragraph(text, start, end))
         elif kind == "item":
-            marker = LIST_ITEM.match(text, start)
-            body = marker.end() if marker else start
+            marker = LIST_ITEM.match(text[start:end])
+            body = start + marker.end() if marker else start
             out.extend((a, b, kind) for a, b in _split_paragraph(text, body, end))
         else:
             out.append((start, end, kind))
@@ -193,8 +193,12 @@ def _stem(word: str) -> str:
     return word
 
 
+_DOTTED = re.compile(r"\b((?:[A-Za-z]\.){2,4})(?!\w)")  # U.S., U.K., E.U.: one word, not single letters
+
+
 def content_words(text: str) -> set[str]:
     """Lower-cased, lightly stemmed words that are not stopwords (the lexical verifier's unit)."""
+    text = _DOTTED.sub(lambda m: m.group(1).replace(".", "") + " ", text)
     return {_stem(word) for word in WORD.findall(text.lower()) if word not in STOPWORDS and len(word) > 1}
 
 
@@ -212,7 +216,8 @@ def stemmer():
 
 
 def topic_words(text: str) -> set[str]:
-    """Snowball stems of the text's content words ("doses" and "dose" meet)."""
+    """Snowball stems of the text's content words ("doses" and "dose" meet; "U.S." is one word)."""
+    text = _DOTTED.sub(lambda m: m.group(1).replace(".", "") + " ", text)
     return set(stemmer().stemWords([w for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]))
 
 

@@ -122,7 +122,7 @@ class AlignedVerifier(Verifier):
     id = "aligned"
     aligns = True  # the answer path need not align its verdicts again
 
-    def __init__(self, threshold: float = 0.6):
+    def __init__(self, threshold: float = 0.55):  # chosen with SOFT_PENALTY by tools/verifier/tune_aligned.py
         self.threshold = threshold
 
     def verify(self, claim: str, evidence: list[str]) -> Verdict:

@@ -102,7 +102,7 @@ def _unique(found: list[Mismatch]) -> list[Mismatch]:
 
 
 # --- the verdict --------------------------------------------------------------------------------------------
-SOFT_PENALTY = 0.15
+SOFT_PENALTY = 0.2
 """What each difference stated elsewhere in the evidence costs a claim's score (chosen on the claims' dev
 half and the verifier train splits; see docs/verifier.md)."""
 

@@ -5,9 +5,12 @@ row); a sentence whose subject is "It", "They", "This"... is quoted together wit
 back to. Candidates are ranked by how much of the question they cover, each question word weighted by how
 rare it is among the retrieved sentences (the drug or mission the question names outweighs the words every
 sentence shares), times their passage's retrieval score and, when an embedder is given, their semantic
-similarity to the question. A question that asks for a date, a number, a person or a place is answered only
-by a sentence that has one; the rarest question word found anywhere must be in the quote. No candidate: no
-quote (the model writes, or the assistant abstains).
+similarity to the question. A question that asks for a date or time, a number or a person is answered only
+by a sentence that has one, and one that asks about one side of a direction ("above £50,000", "the last
+ferry") never by a sentence about the other side; a quote that lacks the rarest question word found anywhere
+ranks lower, and is out unless its passage has that word; a question word the sentence lacks but its
+passage has counts half (the passage is about it). No candidate: no quote (the model writes, or the
+assistant abstains).
 """
 
 from __future__ import annotations
@@ -16,24 +19,29 @@ import math
 import re
 from typing import Callable
 
-from ..text import CAPTION, content_words, sentence_spans
+from ..text import CAPTION, LIST_ITEM, sentence_spans, topic_words
 from ..types import Hit, Sentence
 
 # words that frame a question rather than say what it is about ("Is it true that...", "Can you explain...")
 QUESTION_FRAME = frozenset({"true", "false", "correct", "fact", "really", "tell", "explain", "describe", "know",
                             "pleas", "please", "answer", "question"})
-REFERS_BACK = re.compile(r"^\W*(?:it|its|they|their|them|this|these|those|he|she|his|her|such|both)\b", re.I)
+REFERS_BACK = re.compile(r"^\W*(?:\w+\s+){0,2}?(?:it|its|they|their|them|this|these|those|he|she|his|her|such|both)\b",
+                         re.I)
 _TERMINAL = re.compile(r"[.!?:;][\"')\]\u201d\u2019]*$")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
 _HAS_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
                          r"forty|fifty|hundred|thousand|million|billion|half|once|twice|daily|weekly|monthly|yearly|"
                          r"annually|every)\b", re.I)
-_HAS_DATE = re.compile(rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b{_MONTH}\b|\b(?:century|decade|ago|since|until)\b", re.I)
+_HAS_DATE = re.compile(rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b{_MONTH}\b|\b(?:century|decade|ago|since|until)\b"
+                       r"|\b\d{1,2}[.:]\d{2}\b|\b(?:a\.m\.|p\.m\.|noon|midnight|morning|evening|night)"
+                       r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend)s?\b", re.I)
 _HAS_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+|\b[A-Z]{2,}")
 # What a question asks for, and what a sentence must hold to answer it.
 ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (re.compile(r"^\W*when\b|\bwhat (?:year|date|month|day|decade|century)\b|\bwhich (?:year|date|month)\b"
-                r"|\bsince when\b|\bhow long ago\b", re.I), _HAS_DATE),
+    # "when was it launched" asks for a date or a time; "when should metformin be avoided" for a condition
+    (re.compile(r"^\W*when (?:was|were|did|does|do|is|will)\b(?!.*\b(?:should|can|must|need)\b)"
+                r"|\b(?:what|which|in what) (?:year|date|month|day|decade|century|time)\b|\bsince when\b"
+                r"|\bhow long ago\b|\bwhat time\b", re.I), _HAS_DATE),
     (re.compile(r"\bhow (?:many|much|long|often|old|far|high|big|large|fast|deep|wide|tall|heavy|frequently)\b"
                 r"|\bwhat (?:age|dose|dosage|percent|percentage|amount|number|size|temperature|level|rate|limit|"
                 r"threshold|resolution|interval|frequency)\b|\bat what (?:age|temperature|level|dose)\b", re.I), _HAS_NUMBER),
@@ -42,9 +50,60 @@ ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 )
 
 
+# "how deep", "how tall"...: a measurement, answered by a figure with its unit or by the dimension's word
+_DIMENSION = re.compile(r"\bhow (deep|tall|high|wide|thick|heavy|far|big|large|long|fast|hot|cold|warm|strong)\b", re.I)
+
+
 def answers_type(question: str, text: str) -> bool:
-    """Whether ``text`` holds the kind of thing ``question`` asks for (a date, a number, a name), if it asks."""
-    return all(wanted.search(text) for asks, wanted in ASKS if asks.search(question))
+    """Whether ``text`` holds the kind of thing ``question`` asks for (a date, a number, a name, a
+    measurement), if it asks for one."""
+    if not all(wanted.search(text) for asks, wanted in ASKS if asks.search(question)):
+        return False
+    dimension = _DIMENSION.search(question)
+    if dimension and dimension.group(1).lower() not in ("long", "big", "large"):
+        from .. import lexicon
+        from ..text import quantities
+
+        word = dimension.group(1).lower()
+        said = set(re.findall(r"[a-z]+", text.lower()))
+        return bool(quantities(text)) or word in said or any(lexicon.related(word, other) for other in said)
+    return True
+
+
+_YES_NO = re.compile(r"^\W*(?:can|could|is|are|was|were|does|do|did|should|will|may|might|has|have|must)\b", re.I)
+
+
+def unaddressed(question: str, hits: list[Hit]) -> bool:
+    """A yes/no question about something no retrieved passage mentions ("Can it be opened as a *joint*
+    account?"): the passages describe the subject, not what is asked about it."""
+    if not _YES_NO.match(question):
+        return False
+    said = set().union(*(topic_words(hit.text) for hit in hits)) if hits else set()
+    asked = _subject_words(question) - topic_words(" ".join(QUESTION_FRAME))
+    return any(word not in said for word in asked)
+
+
+_SIDES = frozenset({"first", "last", "minimum", "maximum", "lowest", "highest", "oldest", "youngest", "earliest",
+                    "latest", "upper", "lower"})
+
+
+def _contradicts_qualifier(question: str, text: str) -> bool:
+    """The question asks about one side of a direction ("balances above £50,000", "the last ferry") and the
+    sentence speaks of the other ("up to £50,000", "the first boat") without the question's own word."""
+    from ..lexicon import DIRECTION_WORDS, OPPOSITES, opposite
+
+    low_question, low_text = question.lower(), text.lower()
+
+    def has(phrase: str, text: str) -> bool:
+        return re.search(rf"\b{re.escape(phrase)}\b", text) is not None
+
+    for a, b in OPPOSITES:
+        for mine, other in ((a, b), (b, a)):
+            if has(mine, low_question) and not has(mine, low_text) and has(other, low_text) and not has(other, low_question):
+                return True
+    asked = set(re.findall(r"[a-z]+", low_question)) & (DIRECTION_WORDS | _SIDES)
+    said = set(re.findall(r"[a-z]+", low_text))
+    return any(word not in said and any(opposite(word, other) for other in said - asked) for word in asked)
 
 
 def _title_like(text: str, hit: Hit) -> bool:
@@ -55,17 +114,26 @@ def _title_like(text: str, hit: Hit) -> bool:
     return not _TERMINAL.search(line) and len(line.split()) < 14
 
 
-def candidates(hits: list[Hit], passages: int = 3) -> list[tuple[int, str]]:
-    """(passage number, quotable text) of the best passages' sentences: headings, captions, table rows and
-    title lines left out; a sentence that refers back joined with the sentence before it."""
+def candidates(hits: list[Hit], passages: int = 3) -> list[tuple[int, str, str]]:
+    """(passage number, quotable text, the words it says) of the best passages' sentences: headings,
+    captions, table rows and title lines left out; a sentence that refers back is joined with the sentence
+    before it; a list item is quoted alone but says its lead-in's words too, and the whole list is a
+    candidate as well."""
     out = []
     for number, hit in enumerate(hits[:passages], start=1):
         spans = sentence_spans(hit.text)
         for position, (start, end, kind) in enumerate(spans):
             text = hit.text[start:end]
-            if kind in ("heading", "caption", "row") or CAPTION.match(text) or _title_like(text, hit):
+            if kind in ("heading", "caption", "row") or CAPTION.match(text) or (
+                    kind not in ("item", "lead") and _title_like(text, hit)):
                 continue
-            if len(text.split()) < 5 and kind != "lead":
+            if kind == "lead":
+                lines = [line.strip() for line in text.split("\n") if line.strip()]
+                for item in lines[1:]:
+                    body = LIST_ITEM.sub("", item)
+                    if len(body.split()) >= 3:
+                        out.append((number, body, f"{lines[0]} {body}"))
+            if len(text.split()) < 5 and kind not in ("lead", "item"):
                 continue  # fragments answer nothing
             if text.endswith(":") and kind != "lead":
                 continue  # a lead-in without its list
@@ -73,8 +141,18 @@ def candidates(hits: list[Hit], passages: int = 3) -> list[tuple[int, str]]:
                 previous_start, _, previous_kind = spans[position - 1]
                 if previous_kind in ("paragraph", "item") and not _title_like(hit.text[previous_start:start], hit):
                     text = hit.text[previous_start:end]
-            out.append((number, text))
+            out.append((number, text, text))
     return out
+
+
+PASSAGE_CREDIT = 0.5
+
+
+def _subject_words(question: str) -> set[str]:
+    """Snowball stems of the question's nouns and names (spaCy's tags)."""
+    from ..nlp import parse
+
+    return topic_words(" ".join(t.text for t in parse(question) if t.pos_ in ("NOUN", "PROPN", "NUM")))
 
 
 def select_quotes(
@@ -82,34 +160,43 @@ def select_quotes(
     similarity: Callable[[str, list[str]], list[float]] | None = None,
 ) -> list[Sentence]:
     """Passage sentences, quoted verbatim, that answer ``question`` (see the module docstring)."""
-    wanted = content_words(question) - QUESTION_FRAME
+    wanted = topic_words(question) - topic_words(" ".join(QUESTION_FRAME))
     if not wanted:
         return []
     pool = candidates(hits)
-    if not pool:
+    if not pool or unaddressed(question, hits):
         return []
-    every = [content_words(text) for _, text in candidates(hits, passages=len(hits))] or [set()]
+    every = [topic_words(said) for _, _, said in candidates(hits, passages=len(hits))] or [set()]
     weight = {word: math.log(1 + len(every) / (1 + sum(word in words for words in every))) for word in wanted}
     total = sum(weight.values()) or 1.0
-    present = [word for word in wanted if any(word in words for words in every)]
+    # the word that tells subjects apart is a noun or a name of the question ("Vessing district", "Feldovax"),
+    # not its verb ("provides")
+    nouns = _subject_words(question) & wanted
+    present = [word for word in nouns if any(word in words for words in every)]
     rarest = max(present, key=lambda word: (weight[word], word)) if present else None
     top = max((hit.score for hit in hits), default=0.0)
     scored = []
-    for number, text in pool:
-        words = content_words(text)
-        coverage = sum(weight[word] for word in wanted & words) / total
-        if coverage < min_coverage or (rarest is not None and rarest not in words) or not answers_type(question, text):
+    passage_words = {number: topic_words(hit.text) for number, hit in enumerate(hits[:3], start=1)}
+    for number, text, said in pool:
+        words = topic_words(said)
+        # a question word the sentence lacks but its passage has counts half: the passage is about it
+        coverage = sum(weight[word] * (1.0 if word in words else PASSAGE_CREDIT if word in passage_words[number] else 0.0)
+                       for word in wanted) / total
+        if coverage < min_coverage or not answers_type(question, text) or _contradicts_qualifier(question, text):
             continue
         relative = max(hits[number - 1].score, 0.0) / top if top > 0 else 1.0
-        scored.append([coverage * relative, coverage, number, text])
+        if rarest is not None and rarest not in words:  # the word that tells the subjects apart, elsewhere:
+            relative *= 0.5 if rarest in topic_words(hits[number - 1].text) else 0.0  # the passage's topic?
+        if relative > 0:
+            scored.append([coverage * relative, coverage, number, text])
     if not scored:
         return []
-    scored.sort(key=lambda item: (-item[0], item[2], item[3]))
+    scored.sort(key=lambda item: (-round(item[0], 6), item[2], len(item[3])))  # ties: the shorter, more specific
     if similarity is not None:  # the embedder's judgment of which of the best few answers the question
         head = scored[:6]
         for item, cosine in zip(head, similarity(question, [item[3] for item in head])):
             item[0] *= 0.5 + 0.5 * max(cosine, 0.0)
-        scored = sorted(head, key=lambda item: (-item[0], item[2], item[3])) + scored[6:]
+        scored = sorted(head, key=lambda item: (-round(item[0], 6), item[2], len(item[3]))) + scored[6:]
     best_rank, _, best_number, _ = scored[0]
     chosen = [item for item in scored[:limit] if item[2] == best_number and item[0] >= 0.8 * best_rank]
     chosen = [item for index, item in enumerate(chosen) if not any(item[3] in other[3] or other[3] in item[3]

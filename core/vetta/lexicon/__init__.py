@@ -19,7 +19,8 @@ TABLE = Path(__file__).with_name("wordnet.tsv.gz")
 # Each pair is checked both ways; multi-word ones are matched as phrases by the verifier.
 OPPOSITES: tuple[tuple[str, str], ...] = (
     ("before", "after"), ("earlier", "later"), ("early", "late"), ("first", "last"), ("prior", "after"),
-    ("at least", "at most"), ("at least", "up to"), ("more than", "less than"), ("more than", "fewer than"),
+    ("at least", "at most"), ("at least", "up to"), ("above", "up to"), ("over", "up to"), ("more than", "up to"),
+    ("above", "under"), ("over", "below"), ("more than", "less than"), ("more than", "fewer than"),
     ("more", "less"), ("more", "fewer"), ("most", "least"), ("over", "under"), ("above", "below"),
     ("increase", "decrease"), ("increase", "reduce"), ("increase", "lower"), ("raise", "lower"),
     ("raise", "reduce"), ("rise", "fall"), ("rise", "drop"), ("rise", "decline"), ("grow", "shrink"),
@@ -46,6 +47,7 @@ OPPOSITES: tuple[tuple[str, str], ...] = (
 
 # Function words with a direction: stopwords elsewhere, compared as words here.
 DIRECTION_WORDS = frozenset("before after over under above below more less fewer most least up down earlier later "
+                            "first last "
                             "prior with without higher lower greater smaller".split())
 
 # Words that say how many or how often. A claim that changes one, adds one the evidence lacks, or drops a

@@ -1,11 +1,13 @@
-"""Science guardrails: cited papers are named, contested claims are flagged, a failing guardrail withholds."""
+"""Science guardrails: cited papers are named, a failing guardrail withholds; the core flags contested claims
+in the science corpus (its real case: the Zwally study against IMBIE)."""
 
 import pytest
 
 from vetta.testing import FakeModel
 from vetta.types import Answer, Citation, Hit, Sentence
 from vetta_science import guardrails
-from vetta_science.guardrails import contested_claims, cited_papers, opposition
+from vetta.answer.contested import contest
+from vetta_science.guardrails import cited_papers
 from vetta_science.prompts import NOTICE
 
 ZWALLY_CLAIM = (
@@ -26,27 +28,6 @@ def science(fake_assistant):
     return make
 
 
-# --- transparent opposition check --------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "claim, other, why",
-    [
-        ("Antarctica is gaining ice mass each year.", "Antarctica is losing ice mass each year.", "direction"),
-        ("Landsat 6 reached orbit after its launch in 1993.", "Landsat 6 did not reach orbit after its launch in 1993.",
-         "negation"),
-        ("Landsat 9 was launched in 2021 from Vandenberg.", "Global sea level is rising faster each decade.", ""),
-        ("Greenland is losing ice mass every year.", "Antarctic sea ice extent grows through the winter.", ""),
-        ("The ice sheets lose mass in two ways.", "East Antarctica was close to balance, with a small average gain.", ""),
-        ("Antarctica lost 2,720 billion tonnes of ice.", "Antarctica lost about 150 billion tonnes of ice a year.", ""),
-        ("Landsat 6 was lost at launch in 1993, but every other mission reached orbit: Landsat 7 was launched in "
-         "1999, Landsat 8 in February 2013 and Landsat 9 in September 2021.",
-         "It replaced the original Orbiting Carbon Observatory, which was lost when its launch failed in February "
-         "2009 and the satellite did not reach orbit.", ""),  # a shared month is no shared subject
-    ],
-)
-def test_opposition_needs_a_shared_subject_and_an_opposite_direction_or_negation(claim, other, why):
-    assert opposition(claim, other) == why
-
-
 # --- end to end on the starter corpus ----------------------------------------------------------------------
 def test_a_claim_the_sources_contradict_is_reported_as_contested_naming_both_papers(science):
     answer = science(reply=f"{ZWALLY_CLAIM} [1]").ask(
@@ -56,7 +37,8 @@ def test_a_claim_the_sources_contradict_is_reported_as_contested_naming_both_pap
     contested = [n for n in answer.notices if n.startswith("Contested:")]
     assert contested, answer.notices
     assert any(ZWALLY_LABEL in n and IMBIE_LABEL in n and "Antarctica lost 2,720" in n for n in contested)
-    assert all(event.sentence == 0 for event in answer.events if event.guardrail == "science-contested")
+    assert all(event.sentence == 0 for event in answer.events if event.guardrail == "contested")
+    assert answer.sentences[0].contested, "the sentence is marked with the passages that contest it"
     assert answer.text.startswith("The authors concluded"), "the claim is reported, not removed"
 
 
@@ -75,10 +57,10 @@ def test_an_uncontested_answer_from_agency_pages_gets_only_the_standing_notice(s
 
 
 def test_a_raising_science_guardrail_withholds_the_answer(science, monkeypatch):
-    def broken(answer, template=guardrails.CITATION_TEMPLATE):
+    def broken(answer):
         raise RuntimeError("checker crashed")
 
-    monkeypatch.setattr(guardrails, "contested_claims", broken)
+    monkeypatch.setattr(guardrails, "cited_papers", broken)
     answer = science(reply=f"{ZWALLY_CLAIM} [1]").ask("What did Zwally conclude about Antarctic ice?")
     assert answer.abstained and "guardrail failed" in answer.reason and "checker crashed" in answer.reason
 
@@ -107,12 +89,10 @@ def test_a_paper_already_named_in_the_answer_is_not_repeated_and_agency_pages_ar
     assert event.message == "Papers cited: Lake levels from space (2020). J. doi:10.5555/x"
 
 
-def test_passages_from_the_cited_source_itself_never_contest_it_and_other_domains_are_ignored():
+def test_passages_from_the_cited_source_itself_never_contest_it():
     own = hit("a.md", "Antarctica is losing ice mass each year. Antarctica is gaining ice mass each year.", "A")
-    answer = answer_citing([own], "Antarctica is gaining ice mass each year. [1]")
-    assert contested_claims(answer) == []
+    claim = Sentence(text="Antarctica is gaining ice mass each year.", citations=(1,), verdict="supported")
+    assert contest([claim], [own], lambda h: h.title)[1] == []
     other = hit("b.md", "Antarctica is losing ice mass each year.", "B", year=2018)
-    answer = answer_citing([own, other], "Antarctica is gaining ice mass each year. [1]")
-    assert [e.action for e in contested_claims(answer)] == ["notice"]
-    assert guardrails.guard(answer, "finance") == []
-    assert contested_claims(Answer(question="q", text="refusal", domain="science", abstained=True)) == []
+    sentences, events = contest([claim], [own, other], lambda h: h.title)
+    assert [e.action for e in events] == ["notice"] and sentences[0].contested == (2,)
