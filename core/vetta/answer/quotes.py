@@ -149,10 +149,11 @@ PASSAGE_CREDIT = 0.5
 
 
 def _subject_words(question: str) -> set[str]:
-    """Snowball stems of the question's nouns and names (spaCy's tags)."""
+    """Snowball stems of the question's nouns, figures and capitalised words (names spaCy may tag otherwise)."""
     from ..nlp import parse
 
-    return topic_words(" ".join(t.text for t in parse(question) if t.pos_ in ("NOUN", "PROPN", "NUM")))
+    return topic_words(" ".join(t.text for t in parse(question) if t.pos_ in ("NOUN", "PROPN", "NUM") or (
+        t.i > 0 and t.text[:1].isupper()) or any(c.isdigit() for c in t.text)))
 
 
 def select_quotes(
@@ -188,7 +189,7 @@ def select_quotes(
         if rarest is not None and rarest not in words:  # the word that tells the subjects apart, elsewhere:
             relative *= 0.5 if rarest in topic_words(hits[number - 1].text) else 0.0  # the passage's topic?
         if relative > 0:
-            scored.append([coverage * relative, coverage, number, text])
+            scored.append([coverage * relative, coverage, number, text, rarest is None or rarest in words])
     if not scored:
         return []
     scored.sort(key=lambda item: (-round(item[0], 6), item[2], len(item[3])))  # ties: the shorter, more specific
@@ -197,9 +198,11 @@ def select_quotes(
         for item, cosine in zip(head, similarity(question, [item[3] for item in head])):
             item[0] *= 0.5 + 0.5 * max(cosine, 0.0)
         scored = sorted(head, key=lambda item: (-round(item[0], 6), item[2], len(item[3]))) + scored[6:]
-    best_rank, _, best_number, _ = scored[0]
-    chosen = [item for item in scored[:limit] if item[2] == best_number and item[0] >= 0.8 * best_rank]
+    best_rank, _, best_number, _, best_has_rarest = scored[0]
+    # a second quote: from the same passage, nearly as good, and holding the rare word if the first does
+    chosen = [item for item in scored[:limit] if item[2] == best_number and item[0] >= 0.8 * best_rank
+              and (item[4] or not best_has_rarest)]
     chosen = [item for index, item in enumerate(chosen) if not any(item[3] in other[3] or other[3] in item[3]
                                                                     for other in chosen[:index])]
     return [Sentence(text=text, citations=(number,), verdict="supported", score=1.0, evidence=text)
-            for _, _, number, text in chosen]
+            for _, _, number, text, _ in chosen]
