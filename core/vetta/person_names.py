@@ -8,10 +8,12 @@ molecules after people or with capitalised words; redacting them garbles answers
   numeral or a bare capital letter ("Pol IV", "Aurora B"), a digit;
 - a head noun of a thing's name is in it or right after it ("Halvorsen Glacier", "Rowell Spectrograph",
   "the Keeling Curve", "Hamilton Rating Scale", "von Willebrand disease"), or "factor" before it; words
-  that are surnames too (Park, Hill, Rivers, Banks...) count only after "the", so "James Park" stays a person;
+  that are surnames too (Park, Hill, Rivers, Base...) count only after "the", a possessive or in a name of
+  three words or more ("Vandenberg Space Force Base"), so "James Park" stays a person;
 - "the" comes before it (people are not "the Halvorsen"), or a mission or model designation does
   ("Sentinel-6 Michael Freilich" is a satellite), or it runs on into a compound ("Toll-like");
-- it sits in a Title Case title line, where every word is capitalised;
+- it sits in a Title Case title line, where every word is capitalised, or it modifies the common noun after
+  it ("Kras mutations", "Nanog null cells"): a label, not a person;
 - it is a multi-word WordNet lemma ("aloe vera", "Monte Carlo", "El Nino"), a thing or a famous name, not a
   private person;
 - a word of it is written in lower case elsewhere in the same text (a common noun: "Poison Help"... "help").
@@ -33,7 +35,7 @@ _THINGS = (
     r"Catalog(?:ue)?|Curve|Index|Scale|Ratio|Assay|Cycler|Institutes?|National|Department|Centers?|Centres?|"
     r"Agency|Administration|University|College|Hospital|Clinic|Laborator(?:y|ies)|Programm?e?s?|Project|"
     r"Survey|Collection|Initiative|Council|Committee|Commission|Bureau|Ministry|Foundation|Society|"
-    r"Association|Network|Database|Diseases?|Disorders?|Syndrome|Fever|Vaccine|Complex|Station|Hut|Col"
+    r"Association|Network|Database|Diseases?|Disorders?|Syndrome|Fever|Vaccine|Complex|Station|Hut|Col|Goals?"
 )
 # ... and these are people's names too (James Park, Ana Hill, Lee Rivers): a thing only after "the"
 _AMBIGUOUS = (
@@ -72,7 +74,7 @@ def name_shaped(word: str) -> bool:
     "José"), or an initial with its period ("J.")."""
     word = word.strip(",;:\u2019").removesuffix("'s")
     if re.fullmatch(r"(?:[A-Z]\.)+", word):
-        return True  # initials: "J.", "C.F."
+        return True  # initials: "J.", "C.F." (not "L." of "nmol/L.": see is_person)
     word = word.rstrip(".")
     first = word.split("-")[0]
     if _ROMAN.match(word) or (_NOT_NAME_SHAPED.search(first) and not _NAME_PREFIX.match(first)):
@@ -88,12 +90,21 @@ def names_a_thing(text: str, start: int, end: int) -> bool:
     it or is part of it, "the" or a designation precedes it, "factor" precedes it, or it runs on into a
     hyphenated compound."""
     value = text[start:end]
+    # a surname alone is read with the name before it: "Sentinel-6 Michael Freilich" holds "Freilich"
+    before_name = re.search(r"(?<![\w-])(?:[A-Z][a-z'.]*\s+){1,2}$", text[max(0, start - 40):start])
+    if before_name and len(value.split()) == 1:
+        start -= len(before_name.group(0))
     before = text[max(0, start - 30):start]
-    after_the = bool(_THE_BEFORE.search(before))
+    words = text[start:end].split()
+    ambiguous_head = bool(_AMBIGUOUS_WORD.fullmatch(words[-1])) if words else False
+    owned = bool(re.search(r"[A-Z][\w.-]*'s\s+$", before))  # "NASA's Earthdata Cloud"
     return bool(_THING_WORD.search(value) or _THING_AFTER.match(text, end) or _HYPHENATED_ON.match(text, end)
-                or _FACTOR_BEFORE.search(text[max(0, start - 12):start]) or after_the
+                or _FACTOR_BEFORE.search(text[max(0, start - 12):start]) or _THE_BEFORE.search(before)
                 or _DESIGNATION_BEFORE.search(before)
-                or (after_the and _AMBIGUOUS_WORD.search(value)))
+                or (ambiguous_head and (len(words) >= 3 or owned)))
+
+
+_SMALL_WORDS = frozenset("a an and as at but by for from in into is of on or the to with via versus vs".split())
 
 
 def _title_case_line(text: str, start: int) -> bool:
@@ -101,8 +112,31 @@ def _title_case_line(text: str, start: int) -> bool:
     where spaCy takes capitalised words for names."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
-    words = re.findall(r"[A-Za-z][\w'-]*", text[line_start:line_end if line_end >= 0 else len(text)])
-    return len(words) >= 6 and sum(w[:1].isupper() for w in words) >= 0.7 * len(words)
+    line = text[line_start:line_end if line_end >= 0 else len(text)].strip()
+    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", line) if w.lower() not in _SMALL_WORDS]
+    # a title has no closing full stop; a short sentence full of names is not a title
+    return (len(words) >= 5 and not line.endswith(".") and sum(w[:1].isupper() for w in words) >= 0.8 * len(words))
+
+
+def _modifies_a_noun(text: str, start: int, end: int) -> bool:
+    """The span modifies the common noun after it ("Kras mutations", "Nanog null cells", "Anticoagulation
+    therapy"): a name used as a label, not a person (spaCy's parse of the sentence)."""
+    from .nlp import parse
+
+    stop = text.rfind(". ", 0, start)
+    sentence_start = max(stop + 2 if stop >= 0 else 0, text.rfind("\n", 0, start) + 1)
+    sentence_end = min([i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0] or [len(text)])
+    doc = parse(text[sentence_start:sentence_end])
+    last = next((t for t in reversed(doc) if t.idx + len(t) <= end - sentence_start), None)
+    if last is None or last.idx < start - sentence_start:
+        return False
+    head = last.head
+    if not (last.dep_ in ("compound", "amod", "nmod") and head.i > last.i and head.pos_ == "NOUN"
+            and head.text[:1].islower()):
+        return False
+    # spaCy's small model reads "Margaret Okonkwo works for..." as a noun phrase; a true label's noun is
+    # not the sentence's root, and the sentence has a verb of its own
+    return head.dep_ != "ROOT" and any(t.pos_ in ("VERB", "AUX") and t.i != head.i for t in doc)
 
 
 def is_person(value: str, text: str, start: int) -> bool:
@@ -115,7 +149,9 @@ def is_person(value: str, text: str, start: int) -> bool:
     raw_words = [w for w in re.split(r"\s+", text[start:end]) if w]
     if not all(name_shaped(part) for word in raw_words for part in word.split("-") if part):
         return False
-    if names_a_thing(text, start, end) or _title_case_line(text, start):
+    if start > 0 and text[start - 1] in "/0123456789":
+        return False  # "nmol/L. Thus": the end of a unit, not an initial
+    if names_a_thing(text, start, end) or _title_case_line(text, start) or _modifies_a_noun(text, start, end):
         return False
     from .lexicon import known
 
