@@ -104,7 +104,9 @@ def judge_sentence(sentence: str, cited: list[str], question: EvalQuestion) -> s
     import re
 
     text = " ".join(sentence.split())
-    if any(re.search(pattern, text, re.IGNORECASE) for pattern in question.wrong):
+    # a lead-in with its list is several statements: each line is judged on its own
+    parts = [" ".join(line.split()) for line in sentence.split("\n") if line.strip()]
+    if any(re.search(pattern, part, re.IGNORECASE) for pattern in question.wrong for part in parts):
         return "wrong"
     if any(text in " ".join(passage.split()) for passage in cited):
         return "quoted"
