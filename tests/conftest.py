@@ -106,3 +106,22 @@ def openai_server(smollm2_cache):
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real Chroma server (`chroma run`, installed with chromadb) on 127.0.0.1 for the whole session."""
+    from storehelp import start_chroma
+
+    process, url = start_chroma(tmp_path_factory.mktemp("chroma-server"))
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(params=["persistent", "server"])
+def chroma_url(request):
+    """Run a store test twice: vectors in the home's Chroma folder, and on a Chroma server."""
+    if request.param == "persistent":
+        return None
+    return request.getfixturevalue("chroma_server")

@@ -79,7 +79,7 @@ class Assistant:
     @property
     def store(self) -> DomainStore:
         if self._store is None:
-            self._store = DomainStore(self.home, self.domain)
+            self._store = DomainStore(self.home, self.domain, chroma_url=self.settings.chroma_url)
         return self._store
 
     @property
@@ -132,8 +132,15 @@ class Assistant:
         progress: Callable[[str, int], None] | None = None,
         base: str | Path | None = None,
         prefix: str = "",
+        wait: bool = True,
+        sync: bool = False,
     ) -> IngestReport:
-        """Load, chunk, embed and store documents; unchanged files are skipped."""
+        """Load, chunk, embed and store documents; unchanged files are skipped.
+
+        One process writes to a home at a time: with ``wait=False`` a second one fails at once
+        (``StoreBusyError``) instead of waiting. ``sync=True`` also removes stored files that are gone from
+        the folders given (``report.removed``).
+        """
         options = IngestOptions(
             vetted_by=vetted_by,
             vetted_on=vetted_on,
@@ -150,15 +157,15 @@ class Assistant:
         )
         loaders = loader_table(get_registry().loaders)
         ingestor = Ingestor(self.store, self.embedder, loaders, progress)
-        return ingestor.run([Path(path) for path in paths], options)
+        return ingestor.run([Path(path) for path in paths], options, wait=wait, sync=sync)
 
-    def ingest_starter(self, progress: Callable[[str, int], None] | None = None) -> IngestReport:
+    def ingest_starter(self, progress: Callable[[str, int], None] | None = None, wait: bool = True) -> IngestReport:
         """Ingest the vetted starter corpus the domain's plugin ships."""
         folder = self.pack.starter_corpus
         if folder is None or not Path(folder).is_dir():
             raise SourceNotFoundError(f"domain {self.domain!r} ships no starter corpus")
         files = listed_files(Path(folder))
-        return self.ingest(files, base=folder, prefix=f"{self.domain}-starter/", progress=progress)
+        return self.ingest(files, base=folder, prefix=f"{self.domain}-starter/", progress=progress, wait=wait)
 
     def sources(self) -> list[dict[str, Any]]:
         """Every stored document with its provenance; an assistant made for a user lists only what they may see."""
@@ -182,11 +189,22 @@ class Assistant:
         self._retriever = None
         return chunks
 
+    def doctor(self, repair: bool = False):
+        """Check that the catalog, the vectors and BM25 agree (``vetta.store.doctor``); ``repair`` mends
+        them, re-embedding only chunks whose vectors are missing. Returns a ``DoctorReport``."""
+        from .store import doctor
+
+        if not repair:
+            return doctor.examine(self.store)
+        return doctor.repair(self.store, lambda texts: self.embedder.embed(texts))
+
     def remove(self, source: str) -> int:
         """Remove a file (every document it held) or one document; returns the number of chunks removed."""
         catalog = self.store.catalog
         candidates = [source]
-        if Path(source).exists():
+        if Path(source).exists():  # a path on disk: the file stored from there, whatever it is named
+            resolved = str(Path(source).resolve())
+            candidates += [file for file, path in catalog.file_paths().items() if path == resolved]
             candidates.append(source_name(Path(source), IngestOptions()))
         for candidate in candidates:
             if candidate in catalog.files():

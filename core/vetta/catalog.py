@@ -29,12 +29,16 @@ CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, source TEXT NOT NULL, ordinal INTEGER, start INTEGER, end INTEGER, text TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE TABLE IF NOT EXISTS journal (chunk_id TEXT NOT NULL, op TEXT NOT NULL, PRIMARY KEY (chunk_id, op));
 CREATE TABLE IF NOT EXISTS quarantine (
     source TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL, title TEXT, domain TEXT,
     provenance TEXT, metadata TEXT, text TEXT, reasons TEXT, quarantined_at REAL
 );
 """
-# every table is created IF NOT EXISTS when a catalog opens: a catalog from an older vetta gains new tables
+# every table is created IF NOT EXISTS when a catalog opens: a catalog from an older vetta gains new tables;
+# columns added since the first release are added by ``_migrate``
+COLUMNS = {"files": {"path": "TEXT"}, "chunks": {"text_sha": "TEXT"}}
+BUSY_TIMEOUT_S = 60.0  # a reader or writer waits this long for another process's transaction, then fails
 
 DOC_FIELDS = ("source", "file", "sha256", "title", "domain", "vetted_by", "vetted_on", "license", "version", "url")
 
@@ -43,10 +47,41 @@ class Catalog:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         self._db.row_factory = sqlite3.Row
-        self._db.executescript(SCHEMA)
+        # WAL: readers never block on the writer and always see whole transactions
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        self._db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        for table, columns in COLUMNS.items():
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for column, kind in columns.items():
+                if column in have:
+                    continue
+                with self._db:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                    if (table, column) == ("chunks", "text_sha"):
+                        rows = self._db.execute("SELECT id, text FROM chunks").fetchall()
+                        self._db.executemany(
+                            "UPDATE chunks SET text_sha = ? WHERE id = ?", [(text_key(text), i) for i, text in rows]
+                        )
+        self._db.execute("CREATE INDEX IF NOT EXISTS chunks_text_sha ON chunks(text_sha)")
+
+    def snapshot(self) -> tuple[int, list[tuple[str, str, str]]]:
+        """(generation, every chunk) read in one transaction on a connection of its own, so the two agree
+        even while another process or thread writes."""
+        db = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S)
+        try:
+            db.execute("BEGIN")
+            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            chunks = [tuple(r) for r in db.execute("SELECT id, source, text FROM chunks ORDER BY id")]
+            db.execute("COMMIT")
+            return int(row[0]) if row else 0, chunks
+        finally:
+            db.close()
 
     def close(self) -> None:
         self._db.close()
@@ -78,12 +113,22 @@ class Catalog:
         row = self._db.execute("SELECT fingerprint FROM files WHERE file = ?", (file,)).fetchone()
         return row[0] if row else None
 
-    def set_file(self, file: str, fingerprint: str) -> None:
+    def set_files(self, files: list[tuple[str, str, str]]) -> None:
+        """(file, fingerprint, absolute path) of files whose content is fully stored."""
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO files VALUES (?, ?)", (file, fingerprint))
+            _set_files(db, files)
 
     def files(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT file FROM files ORDER BY file")]
+
+    def file_paths(self) -> dict[str, str | None]:
+        """File -> the absolute path it was read from (None for files stored before vetta recorded it)."""
+        return {row[0]: row[1] for row in self._db.execute("SELECT file, path FROM files")}
+
+    def forget_file(self, file: str) -> None:
+        """Drop a file's fingerprint, so the next ingest reads it again (``vetta doctor --repair``)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM files WHERE file = ?", (file,))
 
     # --- documents ------------------------------------------------------------------------------------
     def document_shas(self, file: str) -> dict[str, tuple[str, Provenance, str]]:
@@ -103,8 +148,38 @@ class Catalog:
             found.update(row[0] for row in self._db.execute(query, part))
         return found
 
-    def put_documents(self, entries: list[tuple[Document, list[Chunk]]]) -> list[str]:
-        """Insert or replace documents with their chunks, in one transaction. Returns stale chunk ids."""
+    # --- journal of vector writes: see vetta.store ----------------------------------------------------
+    def journal_add(self, op: str, chunk_ids: list[str]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO journal VALUES (?, ?)", [(i, op) for i in chunk_ids])
+
+    def journal_done(self, op: str, chunk_ids: list[str]) -> None:
+        with self._db:
+            self._db.executemany("DELETE FROM journal WHERE chunk_id = ? AND op = ?", [(i, op) for i in chunk_ids])
+
+    def journal(self) -> list[tuple[str, str]]:
+        """(op, chunk id) of every vector write or delete intended and not yet known to be done."""
+        return [(row[1], row[0]) for row in self._db.execute("SELECT chunk_id, op FROM journal ORDER BY op, chunk_id")]
+
+    def chunks_by_text(self, keys: list[str]) -> dict[str, str]:
+        """Text key -> the id of a stored chunk with that text (whose vector can be reused)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 900):
+            part = keys[start : start + 900]
+            query = f"SELECT text_sha, id FROM chunks WHERE text_sha IN ({','.join('?' * len(part))})"
+            for key, chunk_id in self._db.execute(query, part):
+                found.setdefault(key, chunk_id)
+        return found
+
+    def put_documents(
+        self,
+        entries: list[tuple[Document, list[Chunk]]],
+        files: list[tuple[str, str, str]] = (),
+        written: list[str] = (),
+    ) -> list[str]:
+        """Insert or replace documents with their chunks and record ``files`` as stored, in one transaction
+        that also marks the vector writes ``written`` done and journals the stale vectors' deletion.
+        Returns the stale chunk ids."""
         stale: list[str] = []
         now = time.time()
         with self.transaction() as db:
@@ -114,8 +189,9 @@ class Catalog:
                 stale.extend(chunk_id for chunk_id in old if chunk_id not in keep)
                 db.execute("DELETE FROM chunks WHERE source = ?", (doc.source,))
                 db.executemany(
-                    "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
-                    [(c.id, c.source, c.ordinal, c.start, c.end, c.text) for c in chunks],
+                    "INSERT OR REPLACE INTO chunks (id, source, ordinal, start, end, text, text_sha) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(c.id, c.source, c.ordinal, c.start, c.end, c.text, text_key(c.text)) for c in chunks],
                 )
                 p = doc.provenance
                 db.execute(
@@ -126,25 +202,29 @@ class Catalog:
                         now, len(chunks),
                     ),
                 )
+            _set_files(db, files)
+            db.executemany("DELETE FROM journal WHERE chunk_id = ? AND op = 'upsert'", [(i,) for i in written])
+            db.executemany("INSERT OR IGNORE INTO journal VALUES (?, 'delete')", [(i,) for i in stale])
         return stale
 
-    def remove_documents(self, sources: list[str]) -> list[str]:
-        """Delete documents and their chunks. Returns the chunk ids removed."""
+    def remove_documents(self, sources: list[str], files: list[str] = ()) -> list[str]:
+        """Delete documents and their chunks (and ``files`` with whatever they hold in quarantine), in one
+        transaction that journals the vectors' deletion. Returns the chunk ids removed."""
         removed: list[str] = []
         with self.transaction() as db:
             for source in sources:
                 removed.extend(row[0] for row in db.execute("SELECT id FROM chunks WHERE source = ?", (source,)))
                 db.execute("DELETE FROM chunks WHERE source = ?", (source,))
                 db.execute("DELETE FROM documents WHERE source = ?", (source,))
+            for file in files:
+                db.execute("DELETE FROM files WHERE file = ?", (file,))
+                db.execute("DELETE FROM quarantine WHERE file = ?", (file,))
+            db.executemany("INSERT OR IGNORE INTO journal VALUES (?, 'delete')", [(i,) for i in removed])
         return removed
 
     def remove_file(self, file: str) -> list[str]:
         sources = [row[0] for row in self._db.execute("SELECT source FROM documents WHERE file = ?", (file,))]
-        removed = self.remove_documents(sources)
-        with self.transaction() as db:
-            db.execute("DELETE FROM files WHERE file = ?", (file,))
-            db.execute("DELETE FROM quarantine WHERE file = ?", (file,))
-        return removed
+        return self.remove_documents(sources, files=[file])
 
     def documents(self) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT * FROM documents ORDER BY source").fetchall()
@@ -203,6 +283,17 @@ class Catalog:
                     "chunk_id": row["chunk_id"], "start": row["start"], "end": row["end"], "text": row["text"]
                 }
         return out
+
+
+def text_key(text: str) -> str:
+    """What identifies a chunk's text for reusing its vector: the same text embeds to the same vector."""
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _set_files(db: sqlite3.Connection, files: list[tuple[str, str, str]]) -> None:
+    db.executemany("INSERT OR REPLACE INTO files (file, fingerprint, path) VALUES (?, ?, ?)", list(files))
 
 
 def _provenance(row: sqlite3.Row) -> Provenance:

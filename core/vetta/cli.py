@@ -112,8 +112,10 @@ def plugins():
 @click.option("--version", "version_", default="", help="Version of the documents.")
 @click.option("--url", default="", help="Where the documents were published.")
 @click.option("--group", "groups", multiple=True, help="Access group allowed to see them (repeatable).")
+@click.option("--sync", is_flag=True, help="Also remove stored files that are gone from the folders given.")
+@click.option("--no-wait", is_flag=True, help="Fail at once if another process is writing to this home.")
 @home_option
-def ingest(domain, paths, starter, vetted_by, vetted_on, license_, version_, url, groups):
+def ingest(domain, paths, starter, vetted_by, vetted_on, license_, version_, url, groups, sync, no_wait):
     """Load, chunk, embed and store documents; unchanged files are skipped."""
     from tqdm import tqdm
 
@@ -138,12 +140,12 @@ def ingest(domain, paths, starter, vetted_by, vetted_on, license_, version_, url
     reports = []
     try:
         if starter:
-            reports.append(assistant.ingest_starter(progress=progress))
+            reports.append(assistant.ingest_starter(progress=progress, wait=not no_wait))
         if paths:
             reports.append(
                 assistant.ingest(
                     paths, vetted_by=vetted_by, vetted_on=vetted_on, license=license_, version=version_,
-                    url=url, groups=groups, progress=progress,
+                    url=url, groups=groups, progress=progress, wait=not no_wait, sync=sync,
                 )
             )
     finally:
@@ -153,6 +155,8 @@ def ingest(domain, paths, starter, vetted_by, vetted_on, license_, version_, url
             click.echo(f"failed: {path}: {problem}", err=True)
         for source, reasons in report.quarantines:
             click.echo(f"quarantined: {source}: {reasons}", err=True)
+        for file in report.removed:
+            click.echo(f"removed: {file} (gone from the folder)", err=True)
         click.echo(report.summary())
     if any(report.failed for report in reports):
         sys.exit(2)
@@ -343,6 +347,30 @@ def eval_(domain, eval_set, beir, split, limit, model, as_json):
             mark = {True: "  pass", False: "  FAIL"}.get(report["passed"].get(key), "")
             click.echo(f"  {key:<24} {report[key]}{mark}")
     if not all(report["passed"].values()):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("domain")
+@click.option("--repair", is_flag=True, help="Mend what disagrees (re-embeds only chunks whose vectors are missing).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@home_option
+def doctor(domain, repair, as_json):
+    """Check that the catalog, the vectors and BM25 agree; exit 1 when something is left to mend."""
+    from .api import Assistant
+
+    report = Assistant(domain).doctor(repair=repair)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        click.echo(f"{domain}: {report.documents} documents, {report.files} files, {report.chunks} chunks, "
+                   f"{report.vectors} vectors")
+        for check, count in report.repaired.items():
+            click.echo(f"repaired: {check} ({count})")
+        for finding in report.findings:
+            click.echo(f"problem: {finding.check}: {finding.count} {finding.problem}; e.g. {', '.join(finding.examples[:3])}")
+        click.echo("ok" if report.ok else f"run `vetta doctor {domain} --repair` to mend" if not repair else "not all mended")
+    if not report.ok:
         sys.exit(1)
 
 

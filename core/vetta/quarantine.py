@@ -81,7 +81,7 @@ def release(
     existing = store.catalog.existing_chunk_ids(chunk.id for chunk in chunks)
     todo = [chunk for chunk in chunks if chunk.id not in existing]
     vectors = dict(zip((c.id for c in todo), embedder.embed([c.text for c in todo]))) if todo else {}
-    store.put([(doc, chunks)], vectors)
-    store.catalog.unquarantine([source])
-    store.ensure_lexical()
+    with store.writing():
+        store.put([(doc, chunks)], vectors)
+        store.catalog.unquarantine([source])
     return len(chunks)

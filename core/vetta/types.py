@@ -190,9 +190,12 @@ class IngestReport:
     quarantined: int = 0
     quarantines: list[tuple[str, str]] = field(default_factory=list)
     """(source, reasons) of each document held out of the indexes by prompt-injection screening."""
+    removed: list[str] = field(default_factory=list)
+    """Files removed because they are gone from the folders given (``vetta ingest --sync``)."""
 
     def summary(self) -> str:
         held = f", quarantined {self.quarantined}" if self.quarantined else ""
+        held += f", removed {len(self.removed)}" if self.removed else ""
         return (
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}{held}"
             f" ({self.chunks_embedded} chunks embedded, {self.chunks_reused} reused)"

@@ -26,14 +26,18 @@ def read_text(path: Path) -> str:
     """UTF-8 when it is; otherwise the encoding charset-normalizer finds most likely."""
     data = path.read_bytes()
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         from charset_normalizer import from_bytes
 
         best = from_bytes(data).best()
         if best is None:
             raise LoaderError(str(path), "not a text file (no encoding fits)") from None
-        return str(best)
+        text = str(best)
+    controls = sum(1 for char in text[:65536] if ord(char) < 32 and char not in "\t\n\r\f\v")
+    if controls > max(2, len(text[:65536]) // 200):  # binary bytes under a text suffix: refuse, never index
+        raise LoaderError(str(path), f"binary content, not text ({controls} control bytes in the first 64 KiB)")
+    return text
 
 
 class FileLoader(BaseLoader):

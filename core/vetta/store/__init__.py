@@ -1,0 +1,208 @@
+"""A domain's store: the catalog (SQLite), the vectors (Chroma, one collection per domain) and BM25.
+
+The store owns the write protocol; nothing else writes to the three.
+
+- **One writer per home** (``writing()``, a file lock); a second writer waits, or fails with ``wait=False``.
+- **Journaled vector writes.** Vector upserts are journaled in the catalog (committed) before Chroma is
+  written; the catalog transaction that stores the documents marks them done and journals the deletion of
+  the vectors it made stale; those are deleted after it commits. A process killed at any point leaves a
+  journal that the next writer replays before it writes (``recover()``): vectors no catalog row holds are
+  deleted, vectors whose metadata may be half-updated are restated from the catalog. ``vetta doctor``
+  checks and mends whatever else could disagree.
+- **Readers see whole states.** Hits are hydrated from the catalog, so a vector without a row is never
+  returned; BM25 is built per catalog generation into a folder of its own and swapped in by a rename.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..catalog import Catalog
+from ..errors import ConfigError
+from ..lexical import LexicalIndex
+from ..types import Chunk, Document
+from .lock import StoreBusyError, WriteLock
+from .vectors import VectorIndex, chroma_client, chroma_server
+
+_locks: dict[str, WriteLock] = {}
+
+
+def write_lock(home: Path) -> WriteLock:
+    """One lock object per home per process, shared by every store of that home (so it re-enters)."""
+    key = str(home.resolve())
+    if key not in _locks:
+        _locks[key] = WriteLock(home)
+    return _locks[key]
+
+
+def chunk_metadata(doc: Document) -> dict[str, Any]:
+    """Flat metadata stored with each vector so Chroma can filter on document fields and access groups."""
+    p = doc.provenance
+    return metadata_fields(
+        {
+            "source": doc.source, "file": doc.file, "title": doc.title, "domain": doc.domain,
+            "vetted_by": p.vetted_by, "vetted_on": p.vetted_on, "license": p.license, "version": p.version,
+        },
+        p.groups,
+        doc.metadata,
+    )
+
+
+def metadata_fields(fields: dict[str, Any], groups, extra: dict[str, Any]) -> dict[str, Any]:
+    meta = {key: value or "" for key, value in fields.items()}
+    meta["public"] = not groups
+    for group in groups:
+        meta[f"group:{group}"] = True
+    for key, value in extra.items():
+        if isinstance(value, (str, int, float, bool)) and key not in meta:
+            meta[key] = value
+    return meta
+
+
+def _row_metadata(row: dict[str, Any]) -> dict[str, Any]:
+    """The vector metadata of a hydrated catalog row: what ``chunk_metadata`` wrote for its document."""
+    fields = {key: row.get(key) for key in ("source", "file", "title", "domain", "vetted_by", "vetted_on", "license", "version")}
+    return metadata_fields(fields, row["groups"], row["metadata"])
+
+
+class DomainStore:
+    def __init__(self, home: Path, domain: str, chroma_url: str | None = None):
+        self.home = home
+        self.domain = domain
+        self.chroma_url = chroma_url
+        self.folder = home / "domains" / domain
+        self.catalog = Catalog(self.folder / "catalog.sqlite")
+        self.lexical = LexicalIndex(self.folder / "bm25")
+        self.lock = write_lock(home)
+        self._vectors: VectorIndex | None = None
+
+    # --- vectors --------------------------------------------------------------------------------------
+    @property
+    def vectors(self) -> VectorIndex:
+        if self._vectors is None:
+            if self.chroma_url:
+                # a server may hold many homes' collections: the name carries this catalog's id
+                store_id = self.catalog.get_meta("store_id")
+                if store_id is None:
+                    store_id = uuid.uuid4().hex[:12]
+                    self.catalog.set_meta("store_id", store_id)
+                self._vectors = VectorIndex(chroma_server(self.chroma_url), f"vetta_{self.domain}_{store_id}")
+            else:
+                self._vectors = VectorIndex(chroma_client(str(self.home / "chroma")), f"vetta_{self.domain}")
+        return self._vectors
+
+    @property
+    def collection(self):
+        """The Chroma collection itself, for tests and diagnostics."""
+        return self.vectors.collection
+
+    def check_embedder(self, embedder_id: str) -> None:
+        """A store answers queries only with the embedder that built it; mixing would return nonsense."""
+        known = self.catalog.get_meta("embedder")
+        if known is None:
+            self.catalog.set_meta("embedder", embedder_id)
+        elif known != embedder_id:
+            raise ConfigError(
+                f"domain {self.domain!r} was indexed with the embedder {known!r}, not {embedder_id!r}; "
+                f"use that embedder, or remove {self.folder} and ingest again"
+            )
+
+    def dense_search(self, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
+        return self.vectors.query(vector, n, where)
+
+    def stored_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        return self.vectors.vectors(chunk_ids)
+
+    # --- the write protocol ---------------------------------------------------------------------------
+    @contextmanager
+    def writing(self, wait: bool = True) -> Iterator["DomainStore"]:
+        """Hold the home's write lock; the first entry replays what an interrupted writer left."""
+        first = self.lock.acquire(wait)
+        try:
+            if first:
+                self.recover()
+            yield self
+            if first:
+                self.ensure_lexical()
+                self.lexical.prune(self.catalog.generation)
+        finally:
+            self.lock.release()
+
+    def recover(self) -> dict[str, int]:
+        """Finish or undo the vector writes an interrupted writer journaled. Returns what was done."""
+        journal = self.catalog.journal()
+        if not journal:
+            return {"deleted": 0, "restated": 0}
+        ids = [chunk_id for _, chunk_id in journal]
+        rows = self.catalog.hydrate(ids)
+        orphans = sorted({chunk_id for chunk_id in ids if chunk_id not in rows})
+        restate = sorted({chunk_id for op, chunk_id in journal if op == "upsert" and chunk_id in rows})
+        if orphans:
+            self.vectors.delete(orphans)
+        if restate:
+            present = set(self.vectors.vectors(restate))
+            restate = [chunk_id for chunk_id in restate if chunk_id in present]
+            self.vectors.update_metadata(restate, [_row_metadata(rows[chunk_id]) for chunk_id in restate])
+        for op in ("upsert", "delete"):
+            self.catalog.journal_done(op, [chunk_id for o, chunk_id in journal if o == op])
+        return {"deleted": len(orphans), "restated": len(restate)}
+
+    def put(
+        self,
+        entries: list[tuple[Document, list[Chunk]]],
+        vectors: dict[str, np.ndarray],
+        files: list[tuple[str, str, str]] = (),
+    ) -> None:
+        """Store documents whose new chunks have ``vectors`` (chunks already stored keep theirs), and
+        record ``files`` (file, fingerprint, path) as fully stored, in the same catalog transaction."""
+        with self.writing():
+            new_ids, new_vectors, new_meta, kept_ids, kept_meta = [], [], [], [], []
+            for doc, chunks in entries:
+                meta = chunk_metadata(doc)
+                for chunk in chunks:
+                    if chunk.id in vectors:
+                        new_ids.append(chunk.id)
+                        new_vectors.append(vectors[chunk.id])
+                        new_meta.append(meta)
+                    else:
+                        kept_ids.append(chunk.id)
+                        kept_meta.append(meta)
+            written = new_ids + kept_ids
+            self.catalog.journal_add("upsert", written)  # committed before Chroma sees any of it
+            if new_ids:
+                self.vectors.upsert(new_ids, np.vstack(new_vectors), new_meta)
+            if kept_ids:  # provenance may have changed even where the text did not
+                self.vectors.update_metadata(kept_ids, kept_meta)
+            stale = self.catalog.put_documents(entries, files=list(files), written=written)
+            self._delete(stale)
+
+    def _delete(self, chunk_ids: list[str]) -> None:
+        """Delete vectors whose deletion the catalog has journaled and committed."""
+        if chunk_ids:
+            self.vectors.delete(chunk_ids)
+            self.catalog.journal_done("delete", chunk_ids)
+
+    def remove_file(self, file: str) -> int:
+        with self.writing():
+            removed = self.catalog.remove_file(file)
+            self._delete(removed)
+        return len(removed)
+
+    def remove_documents(self, sources: list[str]) -> int:
+        with self.writing():
+            removed = self.catalog.remove_documents(sources)
+            self._delete(removed)
+        return len(removed)
+
+    # --- lexical --------------------------------------------------------------------------------------
+    def ensure_lexical(self) -> LexicalIndex:
+        self.lexical.ensure(self.catalog.generation, self.catalog.snapshot)
+        return self.lexical
+
+
+__all__ = ["DomainStore", "StoreBusyError", "chroma_client", "chunk_metadata", "write_lock"]

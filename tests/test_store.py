@@ -1,0 +1,244 @@
+"""The store's write protocol, lock, BM25 generations, doctor, and ingest's handling of bad input.
+
+Store tests run twice: with the vectors in the home's Chroma folder and on a Chroma server (`chroma run`).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from vetta.api import Assistant
+from vetta.errors import LoaderError
+from vetta.store import DomainStore, StoreBusyError
+
+
+@pytest.fixture
+def assistant(vetta_home, fake_embedder, fake_model, chroma_url):
+    def make(**kwargs):
+        return Assistant("general", home=vetta_home, embedder=fake_embedder, model=fake_model,
+                         chroma_url=chroma_url, **kwargs)
+    return make
+
+
+def agree(assistant) -> dict:
+    """The three stores hold the same chunks, and the journal is empty."""
+    store = assistant.store
+    chunk_ids = {row[0] for row in store.catalog.all_chunks()}
+    report = assistant.doctor()
+    assert report.findings == [], report.findings
+    assert store.vectors.all_ids() == chunk_ids
+    assert set(store.ensure_lexical().ids) == chunk_ids
+    return {"chunks": len(chunk_ids), "documents": store.catalog.count_documents()}
+
+
+def test_an_interrupted_write_leaves_a_journal_that_the_next_writer_replays(assistant, corpus, monkeypatch):
+    a = assistant()
+    a.ingest([corpus])
+    before = agree(a)
+    (corpus / "diabetes.md").write_text("# Type 2 diabetes\n\nSGLT2 inhibitors lower glucose by the kidneys.\n")
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed between the vector write and the catalog commit")
+
+    monkeypatch.setattr(a.store.catalog, "put_documents", killed)
+    with pytest.raises(KeyboardInterrupt):
+        a.ingest([corpus])
+    monkeypatch.undo()
+    store = a.store
+    journal = store.catalog.journal()
+    assert journal and all(op == "upsert" for op, _ in journal)
+    orphans = store.vectors.all_ids() - {row[0] for row in store.catalog.all_chunks()}
+    assert orphans, "the new vectors were written before the catalog, as the protocol says"
+    report = a.ingest([corpus])  # the next writer replays the journal first
+    assert report.updated == 1
+    after = agree(a)
+    assert after["documents"] == before["documents"]
+    assert "SGLT2" in " ".join(text for _, _, text in store.catalog.all_chunks())
+
+
+def test_a_kill_after_the_catalog_commit_leaves_deletes_that_are_replayed(assistant, corpus, monkeypatch):
+    a = assistant()
+    a.ingest([corpus])
+    old = set(a.store.catalog.chunk_ids("guidelines/diabetes.md"))
+    (corpus / "diabetes.md").write_text("# Diabetes\n\nA different text entirely, about insulin pumps.\n")
+    monkeypatch.setattr(type(a.store), "_delete", lambda self, ids: None)  # killed before Chroma's delete
+    a.ingest([corpus])
+    monkeypatch.undo()
+    assert {chunk_id for op, chunk_id in a.store.catalog.journal() if op == "delete"} == old
+    assert old <= a.store.vectors.all_ids()
+    assert a.doctor(repair=True).ok
+    assert not (old & a.store.vectors.all_ids())
+    agree(a)
+
+
+def test_doctor_finds_and_mends_every_kind_of_disagreement(assistant, corpus, fake_embedder):
+    a = assistant()
+    a.ingest([corpus])
+    store = a.store
+    lost = sorted(store.vectors.all_ids())[0]
+    store.vectors.delete([lost])
+    store.vectors.upsert(["orphan-1"], np.ones((1, fake_embedder.dimensions), dtype=np.float32), [{"source": "x"}])
+    store.catalog.set_files([("gone.md", "0" * 64, "/nowhere/gone.md")])
+    report = a.doctor()
+    assert {f.check for f in report.findings} == {"missing-vectors", "orphan-vectors", "empty-files"}
+    assert not report.ok
+    calls = len(fake_embedder.calls)
+    mended = a.doctor(repair=True)
+    assert mended.ok and mended.findings == []
+    assert fake_embedder.calls[calls:] == [1], "only the chunk whose vector was missing is embedded again"
+    agree(a)
+
+
+def test_bm25_is_built_per_generation_and_published_whole(assistant, corpus):
+    a = assistant()
+    a.ingest([corpus])
+    store = a.store
+    folders = sorted(p.name for p in store.lexical.folder.iterdir())
+    assert folders == [f"g{store.catalog.generation:010d}"]
+    other = DomainStore(store.home, "general", chroma_url=store.chroma_url)  # another reader, same files
+    other.ensure_lexical()
+    assert other.lexical.ids == store.lexical.ids
+    a.remove("guidelines/hypertension.txt")
+    a.ingest([corpus])
+    names = [p.name for p in store.lexical.folder.iterdir() if p.name.startswith("g")]
+    assert len(names) <= 2 and f"g{store.catalog.generation:010d}" in names, names
+    assert not [p for p in store.lexical.folder.iterdir() if p.name.startswith(".partial-")]
+
+
+def test_a_second_writer_waits_or_fails_fast(assistant, corpus, vetta_home, tmp_path):
+    a = assistant()
+    a.ingest([corpus])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from filelock import FileLock; "
+         f"lock = FileLock({str(vetta_home / 'write.lock')!r}); lock.acquire(); print('held', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreBusyError, match="being written"):
+            a.ingest([corpus], wait=False)
+        assert a.sources(), "a reader is not blocked by the writer"
+        assert a.find("metformin")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert a.ingest([corpus], wait=False).unchanged == 3
+
+
+def test_identity_does_not_depend_on_the_working_directory(assistant, corpus, tmp_path, monkeypatch):
+    a = assistant()
+    monkeypatch.chdir(tmp_path)
+    a.ingest([corpus])
+    monkeypatch.chdir(corpus / "nested")
+    report = a.ingest([corpus])
+    assert report.unchanged == 3 and report.added == 0
+    assert sorted(d["source"] for d in a.sources()) == [
+        "guidelines/diabetes.md", "guidelines/hypertension.txt", "guidelines/nested/asthma.html"]
+    monkeypatch.chdir(corpus)
+    assert a.remove(str(corpus / "diabetes.md")) > 0, "a path on disk finds its file whatever the name"
+
+
+def test_homes_from_before_migrate_without_embedding_again(assistant, corpus, tmp_path, monkeypatch, fake_embedder):
+    a = assistant()
+    monkeypatch.chdir(corpus)  # an old vetta named files relative to the working directory: "diabetes.md"
+    a.ingest([corpus])
+    db = a.store.catalog._db
+    with db:  # make the home look like one written before names and paths were recorded
+        for file in ("diabetes.md", "hypertension.txt", "nested/asthma.html"):
+            old = f"guidelines/{file}"
+            db.execute("UPDATE files SET file = ?, path = NULL WHERE file = ?", (file, old))
+            db.execute("UPDATE documents SET file = ?, source = ? WHERE file = ?", (file, file, old))
+            db.execute("UPDATE chunks SET source = ? WHERE source = ?", (file, old))
+    calls = len(fake_embedder.calls)
+    monkeypatch.chdir(tmp_path)
+    report = a.ingest([corpus])
+    assert report.added == 3 and report.failed == 0
+    assert fake_embedder.calls[calls:] == [], "vectors are reused for the same texts"
+    assert sorted(d["source"] for d in a.sources())[0] == "guidelines/diabetes.md"
+    assert len(a.sources()) == 3
+    agree(a)
+
+
+def test_sync_removes_files_gone_from_the_folder_and_reports_them(assistant, corpus):
+    a = assistant()
+    a.ingest([corpus])
+    (corpus / "hypertension.txt").unlink()
+    plain = a.ingest([corpus])
+    assert plain.removed == [] and len(a.sources()) == 3
+    synced = a.ingest([corpus], sync=True)
+    assert synced.removed == ["guidelines/hypertension.txt"]
+    assert "removed 1" in synced.summary()
+    assert len(a.sources()) == 2
+    agree(a)
+
+
+def test_bad_files_cost_nothing_stored_and_the_run_goes_on(assistant, corpus, monkeypatch):
+    a = assistant()
+    a.ingest([corpus])
+    before = agree(a)
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 64)
+    (corpus / "nuls.md").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00" * 300)  # valid UTF-8, still binary
+    (corpus / "diabetes.md").write_text("# Type 2 diabetes\n\nChanged: metformin stays first-line.\n")
+    denied = corpus / "denied.md"
+    denied.write_text("secret")
+    vanished = corpus / "vanished.md"
+    vanished.write_text("here when listed")
+    import vetta.ingest as ingest_module
+
+    real_sha = ingest_module.file_sha256
+
+    def flaky(path):
+        if path.name == "denied.md":
+            raise PermissionError(13, "Permission denied", str(path))
+        if path.name == "vanished.md":
+            path.unlink(missing_ok=True)
+        return real_sha(path)
+
+    monkeypatch.setattr(ingest_module, "file_sha256", flaky)
+    report = a.ingest([corpus])
+    problems = dict((os.path.basename(path), problem) for path, problem in report.failures)
+    assert problems["denied.md"] == "Permission denied"
+    assert "binary content" in problems["binary.txt"] or "not a text file" in problems["binary.txt"]
+    assert "binary content" in problems["nuls.md"]
+    assert "No such file" in problems["vanished.md"]
+    assert report.updated == 1 and report.failed == 4
+    assert agree(a)["documents"] == before["documents"]
+
+
+def test_a_broken_manifest_is_reported_before_anything_is_written(assistant, corpus):
+    a = assistant()
+    (corpus / "provenance.json").write_bytes(b'{"diabetes.md": {"license": "\xff\xfe"}}')
+    with pytest.raises(LoaderError, match="provenance.json: not UTF-8"):
+        a.ingest([corpus])
+    assert a.store.catalog.count_documents() == 0
+
+
+def test_long_documents_are_redacted_in_pieces(assistant, corpus, monkeypatch):
+    import vetta.privacy as privacy
+
+    monkeypatch.setattr(privacy, "PIECE_CHARS", 400)
+    filler = "Patients should take the tablet with food. " * 30
+    text = f"Dr. Helen Okafor saw the patient on Monday.\n\n{filler}\n\nHelen Okafor called back on Friday.\n"
+    pieces = privacy.pieces(text, 400)
+    assert len(pieces) > 3 and "".join(pieces) == text and all(len(p) <= 400 for p in pieces)
+    redacted, _, _, found = privacy.redact_document(text, "", {}, ())
+    assert "Okafor" not in redacted and found.get("PERSON", 0) >= 2
+    assert redacted.count("<PERSON_1>") == 2, "one placeholder for one person across pieces"
+
+
+def test_the_cli_says_what_failed_in_one_line_and_reports_sync(run, corpus, tmp_path):
+    (corpus / "provenance.json").write_bytes(b"\xff\xfe{")
+    result = run("ingest", "general", str(corpus))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "provenance.json: not UTF-8" in result.output
+    (corpus / "provenance.json").unlink()
+    assert run("ingest", "general", str(corpus)).exit_code == 0
+    (corpus / "diabetes.md").unlink()
+    result = run("ingest", "general", str(corpus), "--sync")
+    assert "removed: guidelines/diabetes.md" in result.output
+    result = run("doctor", "general", "--json")
+    assert result.exit_code == 0 and json.loads(result.output)["ok"] is True
