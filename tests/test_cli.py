@@ -59,7 +59,7 @@ def test_home_option_overrides_vetta_home(run, corpus, tmp_path):
     [
         (["ask", "nope", "q"], "unknown domain 'nope'"),
         (["ingest", "general", "missing-folder"], "missing-folder: no such file or directory"),
-        (["ask", "general", "q"], "has no documents yet"),
+        (["ask", "general", "q"], "serves no documents yet"),
         (["remove", "general", "x.md"], "x.md: not in domain 'general'"),
     ],
 )

@@ -22,7 +22,7 @@ def test_ingest_reports_added_then_unchanged_without_reembedding(fake_assistant,
 
 
 def test_provenance_is_stored_for_every_document(fake_assistant, corpus):
-    assistant = fake_assistant()
+    assistant = fake_assistant(operator=True)  # the documents are restricted: only an operator lists them all
     assistant.ingest(
         [corpus], vetted_by="Dr. A. Reviewer", vetted_on="2026-01-02", license="CC-BY-4.0", version="3",
         url="https://example.org/guidelines", groups=["clinicians"],
@@ -196,7 +196,7 @@ def test_provenance_json_gives_per_file_provenance_and_title(fake_assistant, cor
         "diabetes.md": {"title": "Diabetes guidance", "url": "https://example.org/d", "license": "CC0",
                         "vetted_by": "Dr. B", "version": "2", "groups": ["endo"]},
     }))
-    assistant = fake_assistant()
+    assistant = fake_assistant(operator=True)
     assistant.ingest([corpus], vetted_by="Dr. A", license="CC-BY-4.0")
     docs = {doc["source"].split("/")[-1]: doc for doc in assistant.sources()}
     assert docs["diabetes.md"]["title"] == "Diabetes guidance"

@@ -44,7 +44,9 @@ class Assistant:
     """A domain assistant over the documents ingested into ``VETTA_HOME`` for that domain.
 
     ``groups`` are the caller's access groups: documents restricted to other groups are never retrieved,
-    cited or quoted. Without groups, only documents open to everyone are seen.
+    cited, quoted or listed. Without groups, only documents open to everyone are seen. ``operator=True``
+    (the CLI's store commands: sources, doctor) lists every document; asking and retrieval still apply
+    ``groups``.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class Assistant:
         embedder: str | Embedder | None = None,
         user: str | None = None,
         groups: Iterable[str] | None = None,
+        operator: bool = False,
         **settings: Any,
     ):
         self.pack = domain_pack(domain)
@@ -63,12 +66,16 @@ class Assistant:
         self.home = resolve_home(home)
         self.user = user
         self.groups = tuple(sorted(groups)) if groups else None
+        self.operator = operator
         overrides = dict(settings)
         if isinstance(model, str):
             overrides["model"] = model
         if isinstance(embedder, str):
             overrides["embedder"] = embedder
         self.settings: Settings = load_settings(self.home, domain, overrides, dict(self.pack.settings))
+        from .offline import enforce
+
+        enforce(self.settings.allow_downloads)  # before any model loads: air-gapped unless allowed
         self._model = model if isinstance(model, Model) else None
         self._embedder = embedder if isinstance(embedder, Embedder) else None
         self._store: DomainStore | None = None
@@ -129,6 +136,8 @@ class Assistant:
         version: str = "",
         url: str = "",
         groups: Iterable[str] = (),
+        public: bool = False,
+        review_by: str = "",
         progress: Callable[[str, int], None] | None = None,
         base: str | Path | None = None,
         prefix: str = "",
@@ -148,6 +157,9 @@ class Assistant:
             version=version,
             url=url,
             groups=tuple(groups),
+            public=public,
+            review_by=review_by,
+            require_review=self.settings.require_review,
             chunk_size=self.settings.chunk_size,
             chunk_overlap=self.settings.chunk_overlap,
             base=Path(base) if base else None,
@@ -169,15 +181,31 @@ class Assistant:
 
     def sources(self) -> list[dict[str, Any]]:
         """Every stored document with its provenance; an assistant made for a user lists only what they may see."""
-        documents = self.store.catalog.documents()
-        if self.user is None and self.groups is None:
-            return documents
-        return [doc for doc in documents if not doc["groups"] or set(doc["groups"]) & set(self.groups or ())]
+        from datetime import date
+
+        from .catalog import overdue
+
+        today = date.today().isoformat()
+        return [doc | {"overdue": overdue(doc, today)} for doc in self.store.catalog.documents(self._access)]
 
     def quarantined(self) -> list[dict[str, Any]]:
         """Documents held out of the indexes by prompt-injection screening, each with its ``reasons``."""
-        everyone = self.user is None and self.groups is None
-        return self.store.catalog.quarantined(self.groups, everyone=everyone)
+        return self.store.catalog.quarantined(self._access)
+
+    @property
+    def access(self):
+        """What this caller may be served: public documents and its groups', none past review where the
+        domain withholds those (``vetta.catalog.Access``)."""
+        from datetime import date
+
+        from .catalog import Access
+
+        return Access(self.groups or (), date.today().isoformat() if self.settings.withhold_overdue else None)
+
+    @property
+    def _access(self):
+        """The caller's view of the catalog for listings: ``None`` (everything) for an operator only."""
+        return None if self.operator else self.access
 
     def release(self, source: str, *, reviewer: str) -> int:
         """Index a quarantined document after review; ``reviewer`` is recorded in its metadata. Returns its chunks."""
@@ -192,11 +220,49 @@ class Assistant:
     def doctor(self, repair: bool = False):
         """Check that the catalog, the vectors and BM25 agree (``vetta.store.doctor``); ``repair`` mends
         them, re-embedding only chunks whose vectors are missing. Returns a ``DoctorReport``."""
+        from .offline import availability
         from .store import doctor
 
-        if not repair:
-            return doctor.examine(self.store)
-        return doctor.repair(self.store, lambda texts: self.embedder.embed(texts))
+        report = doctor.examine(self.store) if not repair else doctor.repair(self.store, self.embedder.embed)
+        specs = {"embedder": self.settings.embedder, "model": self.settings.model}
+        if self.settings.verifier_model:
+            specs["verifier_model"] = self.settings.verifier_model
+        for role, spec in specs.items():
+            ok, how = availability(spec) if not self.settings.allow_downloads else (True, "downloads allowed")
+            report.models.append({"role": role, "spec": spec, "available": ok, "how": how})
+        return report
+
+    # --- review -------------------------------------------------------------------------------------
+    def pending(self) -> list[dict[str, Any]]:
+        """Versions no one has signed off (that this caller may see), each with the version served instead."""
+        from . import review
+
+        return review.pending(self.store, self._access)
+
+    def approve(self, source: str, *, reviewer: str, note: str = "") -> dict[str, Any]:
+        """Sign off the newest pending version of ``source`` and serve it; audited."""
+        from . import review
+
+        version = review.approve(self.store, self.embedder, source, reviewer, self.settings.chunk_size,
+                                 self.settings.chunk_overlap, note=note, user=self.user)
+        self._retriever = None
+        return version
+
+    def reject(self, source: str, *, reviewer: str, note: str = "") -> dict[str, Any]:
+        """Refuse the newest pending version of ``source`` (the last approved one keeps or goes back to
+        serving); audited."""
+        from . import review
+
+        version = review.reject(self.store, self.embedder, source, reviewer, note, self.settings.chunk_size,
+                                self.settings.chunk_overlap, user=self.user)
+        self._retriever = None
+        return version
+
+    def history(self, source: str) -> list[dict[str, Any]]:
+        """Every version of ``source``: sign-off, dates, which one is served."""
+        from . import review
+
+        return review.history(self.store, source, self._access)
 
     def remove(self, source: str) -> int:
         """Remove a file (every document it held) or one document; returns the number of chunks removed."""
@@ -217,14 +283,17 @@ class Assistant:
 
     # --- query ----------------------------------------------------------------------------------------
     def retrieve(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> list[Hit]:
-        """The ``k`` best passages for ``query`` that the caller may see, best first."""
-        return self.find(query, k=k, filters=filters)
+        """The ``k`` best passages for ``query`` that the caller may see, best first: through the same
+        guardrails, PII redaction and audit log as ``ask`` (``vetta.answer.pipeline.passages``)."""
+        from .answer import pipeline
+
+        return pipeline.passages(self, query, k=k, filters=filters)
 
     def as_langchain_retriever(self, k: int | None = None, filters: dict[str, Any] | None = None):
         """This assistant's retrieval as a LangChain ``BaseRetriever``."""
         from .langchain_retriever import VettaRetriever
 
-        return VettaRetriever(assistant=self, k=k or self.settings.k, filters=filters or {})
+        return VettaRetriever(assistant=self, domain=self.domain, k=k or self.settings.k, filters=filters or {})
 
     def ask(self, question: str, filters: dict[str, Any] | None = None) -> Answer:
         """Answer from the vetted passages only, with citations; abstain when there is nothing to cite.
@@ -238,7 +307,7 @@ class Assistant:
 
     def find(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> list[Hit]:
         """The passages the caller may see, best first, as the answer path retrieves them."""
-        return self.retriever.search(query, k=k, filters=filters, groups=self.groups)
+        return self.retriever.search(query, k=k, filters=filters, access=self.access)
 
 
 __all__ = ["Assistant", "VettaError", "domain_pack"]

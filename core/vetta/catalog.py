@@ -11,6 +11,7 @@ import json
 import sqlite3
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -29,6 +30,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, source TEXT NOT NULL, ordinal INTEGER, start INTEGER, end INTEGER, text TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE TABLE IF NOT EXISTS versions (
+    source TEXT NOT NULL, sha256 TEXT NOT NULL, file TEXT NOT NULL, title TEXT, provenance TEXT, metadata TEXT,
+    text TEXT, status TEXT NOT NULL, reviewer TEXT, decided_on TEXT, note TEXT, seen_at REAL, decided_at REAL,
+    PRIMARY KEY (source, sha256)
+);
 CREATE TABLE IF NOT EXISTS journal (chunk_id TEXT NOT NULL, op TEXT NOT NULL, PRIMARY KEY (chunk_id, op));
 CREATE TABLE IF NOT EXISTS quarantine (
     source TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL, title TEXT, domain TEXT,
@@ -131,10 +137,13 @@ class Catalog:
             db.execute("DELETE FROM files WHERE file = ?", (file,))
 
     # --- documents ------------------------------------------------------------------------------------
-    def document_shas(self, file: str) -> dict[str, tuple[str, Provenance, str]]:
-        """Source -> (sha256, provenance, title) of each document stored from ``file``."""
+    def document_shas(self, file: str) -> dict[str, tuple[str, Provenance, str, dict]]:
+        """Source -> (sha256, provenance, title, metadata) of each document stored from ``file``."""
         rows = self._db.execute("SELECT * FROM documents WHERE file = ?", (file,)).fetchall()
-        return {row["source"]: (row["sha256"], _provenance(row), row["title"] or "") for row in rows}
+        return {
+            row["source"]: (row["sha256"], _provenance(row), row["title"] or "", json.loads(row["metadata"] or "{}"))
+            for row in rows
+        }
 
     def chunk_ids(self, source: str) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]
@@ -226,9 +235,11 @@ class Catalog:
         sources = [row[0] for row in self._db.execute("SELECT source FROM documents WHERE file = ?", (file,))]
         return self.remove_documents(sources, files=[file])
 
-    def documents(self) -> list[dict[str, Any]]:
+    def documents(self, access: "Access | None" = None) -> list[dict[str, Any]]:
+        """Stored documents; with ``access``, only those it may see (``None``: the operator's view)."""
         rows = self._db.execute("SELECT * FROM documents ORDER BY source").fetchall()
-        return [_document_dict(row) for row in rows]
+        docs = [_document_dict(row) for row in rows]
+        return docs if access is None else [doc for doc in docs if access.serves(doc)]
 
     def count_documents(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
@@ -245,14 +256,14 @@ class Catalog:
                 ),
             )
 
-    def quarantined(self, groups: tuple[str, ...] | None = None, *, everyone: bool = True) -> list[dict[str, Any]]:
-        """Quarantined documents with their reasons (text left out); ``everyone=False`` keeps those ``groups`` may see."""
+    def quarantined(self, access: "Access | None" = None) -> list[dict[str, Any]]:
+        """Quarantined documents with their reasons (text left out); with ``access``, those it may see."""
         rows = self._db.execute("SELECT * FROM quarantine ORDER BY source").fetchall()
         out = []
         for row in rows:
             entry = _quarantine_dict(row)
             del entry["text"]
-            if everyone or _may_see(entry["groups"], groups):
+            if access is None or access.may_see(entry["groups"]):
                 out.append(entry)
         return out
 
@@ -264,13 +275,58 @@ class Catalog:
         with self.transaction() as db:
             db.executemany("DELETE FROM quarantine WHERE source = ?", [(source,) for source in sources])
 
+    # --- versions and their sign-off: see vetta.review ---------------------------------------------------
+    def record_version(self, doc: Document, status: str, reviewer: str = "", decided_on: str = "") -> None:
+        """Remember a version of a document (its text too, so it can be served later or again)."""
+        now = time.time()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?) ON CONFLICT(source, sha256) "
+                "DO UPDATE SET seen_at = excluded.seen_at, provenance = excluded.provenance, "
+                "metadata = excluded.metadata, title = excluded.title, file = excluded.file, "
+                "status = CASE WHEN versions.status = 'pending' THEN excluded.status ELSE versions.status END, "
+                "reviewer = CASE WHEN versions.status = 'pending' THEN excluded.reviewer ELSE versions.reviewer END, "
+                "decided_on = CASE WHEN versions.status = 'pending' THEN excluded.decided_on ELSE versions.decided_on END",
+                (doc.source, doc.sha256, doc.file, doc.title, json.dumps(doc.provenance.as_dict()),
+                 json.dumps(doc.metadata), doc.text, status, reviewer, decided_on, now,
+                 now if status != "pending" else None),
+            )
+
+    def decide_version(self, source: str, sha256: str, status: str, reviewer: str, decided_on: str, note: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE versions SET status = ?, reviewer = ?, decided_on = ?, note = ?, decided_at = ? "
+                "WHERE source = ? AND sha256 = ?", (status, reviewer, decided_on, note, time.time(), source, sha256),
+            )
+
+    def versions(self, source: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        """Versions (newest first per source), text left out."""
+        query, params = "SELECT * FROM versions WHERE 1", []
+        if source is not None:
+            query += " AND source = ?"
+            params.append(source)
+        if status is not None:
+            query += " AND status = ?"
+            params.append(status)
+        rows = self._db.execute(query + " ORDER BY source, seen_at DESC", params).fetchall()
+        return [_version_dict(row) for row in rows]
+
+    def version(self, source: str, sha256: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT * FROM versions WHERE source = ? AND sha256 = ?", (source, sha256)).fetchone()
+        return _version_dict(row, text=True) if row else None
+
+    def served_sha(self, source: str) -> str | None:
+        row = self._db.execute("SELECT sha256 FROM documents WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else None
+
     # --- chunks for retrieval -------------------------------------------------------------------------
     def all_chunks(self) -> list[tuple[str, str, str]]:
         """(chunk id, source, text) of every chunk, in a stable order."""
         return [tuple(row) for row in self._db.execute("SELECT id, source, text FROM chunks ORDER BY id")]
 
-    def hydrate(self, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Chunk id -> chunk fields joined with its document's fields."""
+    def hydrate(self, chunk_ids: list[str], access: "Access | None" = None) -> dict[str, dict[str, Any]]:
+        """Chunk id -> chunk fields joined with its document's fields; with ``access``, only chunks of
+        documents it may see, whatever a retriever proposed."""
         out: dict[str, dict[str, Any]] = {}
         for start in range(0, len(chunk_ids), 900):
             part = chunk_ids[start : start + 900]
@@ -279,7 +335,10 @@ class Catalog:
                 f"JOIN documents d ON d.source = c.source WHERE c.id IN ({','.join('?' * len(part))})"
             )
             for row in self._db.execute(query, part):
-                out[row["chunk_id"]] = _document_dict(row) | {
+                document = _document_dict(row)
+                if access is not None and not access.serves(document):
+                    continue
+                out[row["chunk_id"]] = document | {
                     "chunk_id": row["chunk_id"], "start": row["start"], "end": row["end"], "text": row["text"]
                 }
         return out
@@ -307,6 +366,18 @@ def _provenance(row: sqlite3.Row) -> Provenance:
     )
 
 
+def _version_dict(row: sqlite3.Row, text: bool = False) -> dict[str, Any]:
+    data = {
+        "source": row["source"], "sha256": row["sha256"], "file": row["file"], "title": row["title"] or "",
+        "provenance": json.loads(row["provenance"] or "{}"), "metadata": json.loads(row["metadata"] or "{}"),
+        "status": row["status"], "reviewer": row["reviewer"] or "", "decided_on": row["decided_on"] or "",
+        "note": row["note"] or "", "seen_at": row["seen_at"], "decided_at": row["decided_at"],
+    }
+    if text:
+        data["text"] = row["text"]
+    return data
+
+
 def _quarantine_dict(row: sqlite3.Row) -> dict[str, Any]:
     provenance = json.loads(row["provenance"] or "{}")
     return {
@@ -316,9 +387,29 @@ def _quarantine_dict(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def _may_see(document_groups: list[str], groups: tuple[str, ...] | None) -> bool:
-    """The access rule of ``access_clause``, in Python: public, or sharing a group with the caller."""
-    return not document_groups or bool(set(document_groups) & set(groups or ()))
+@dataclass(frozen=True)
+class Access:
+    """Who is asking, and the one access rule: a caller sees public documents and those sharing one of its
+    groups; with ``overdue_before`` (a domain that withholds documents past their review-by date, as
+    YYYY-MM-DD), not those whose ``review_by`` is earlier. ``access_clause`` is the same rule in SQL, for the
+    retrievers' candidate filtering; the catalog applies it again wherever it hands out documents (hits,
+    sources, quarantine, pending versions)."""
+
+    groups: tuple[str, ...] = ()
+    overdue_before: str | None = None
+
+    def may_see(self, document_groups) -> bool:
+        return not document_groups or bool(set(document_groups) & set(self.groups))
+
+    def serves(self, document: dict[str, Any]) -> bool:
+        return self.may_see(document.get("groups") or ()) and not (
+            self.overdue_before and overdue(document, self.overdue_before))
+
+
+def overdue(document: dict[str, Any], today: str) -> bool:
+    """Past its review-by date (``review_by`` in provenance, YYYY-MM-DD)."""
+    review_by = str((document.get("metadata") or {}).get("review_by") or "")
+    return bool(review_by) and review_by < today
 
 
 def _document_dict(row: sqlite3.Row) -> dict[str, Any]:
@@ -333,12 +424,20 @@ def _document_dict(row: sqlite3.Row) -> dict[str, Any]:
 DIRECT_FILTER_FIELDS = set(DOC_FIELDS)
 
 
-def access_clause(groups: tuple[str, ...] | None) -> tuple[str, list[Any]]:
-    """SQL that admits public documents and those sharing a group with the caller."""
+def access_clause(access: Access) -> tuple[str, list[Any]]:
+    """``Access.serves`` as SQL over documents ``d``."""
+    groups = access.groups
     if not groups:
-        return "d.groups = '[]'", []
-    marks = ",".join("?" * len(groups))
-    return f"(d.groups = '[]' OR EXISTS (SELECT 1 FROM json_each(d.groups) WHERE value IN ({marks})))", list(groups)
+        clause, params = "d.groups = '[]'", []
+    else:
+        marks = ",".join("?" * len(groups))
+        clause = f"(d.groups = '[]' OR EXISTS (SELECT 1 FROM json_each(d.groups) WHERE value IN ({marks})))"
+        params = list(groups)
+    if access.overdue_before:
+        review_by = "json_extract(d.metadata, '$.review_by')"
+        clause = f"({clause} AND (COALESCE({review_by}, '') = '' OR {review_by} >= ?))"
+        params.append(access.overdue_before)
+    return clause, params
 
 
 def filter_clause(filters: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -363,9 +462,9 @@ def filter_clause(filters: dict[str, Any]) -> tuple[str, list[Any]]:
     return " AND ".join(parts) or "1", params
 
 
-def allowed_chunk_ids(catalog: Catalog, filters: dict[str, Any], groups: tuple[str, ...] | None) -> set[str]:
+def allowed_chunk_ids(catalog: Catalog, filters: dict[str, Any], access: Access) -> set[str]:
     where_filters, filter_params = filter_clause(filters)
-    where_access, access_params = access_clause(groups)
+    where_access, access_params = access_clause(access)
     query = (
         "SELECT c.id FROM chunks c JOIN documents d ON d.source = c.source "
         f"WHERE {where_filters} AND {where_access}"

@@ -112,10 +112,12 @@ def plugins():
 @click.option("--version", "version_", default="", help="Version of the documents.")
 @click.option("--url", default="", help="Where the documents were published.")
 @click.option("--group", "groups", multiple=True, help="Access group allowed to see them (repeatable).")
+@click.option("--review-by", default="", help="Review-by date (YYYY-MM-DD); past it documents are flagged.")
+@click.option("--public", is_flag=True, help="Open these documents to everyone, clearing stored groups.")
 @click.option("--sync", is_flag=True, help="Also remove stored files that are gone from the folders given.")
 @click.option("--no-wait", is_flag=True, help="Fail at once if another process is writing to this home.")
 @home_option
-def ingest(domain, paths, starter, vetted_by, vetted_on, license_, version_, url, groups, sync, no_wait):
+def ingest(domain, paths, starter, vetted_by, vetted_on, license_, version_, url, groups, review_by, public, sync, no_wait):
     """Load, chunk, embed and store documents; unchanged files are skipped."""
     from tqdm import tqdm
 
@@ -123,6 +125,8 @@ def ingest(domain, paths, starter, vetted_by, vetted_on, license_, version_, url
 
     if not paths and not starter:
         raise click.UsageError("give one or more PATHS, or --starter")
+    if public and groups:
+        raise click.UsageError("--public and --group contradict each other; give one")
     assistant = Assistant(domain)
     bar = tqdm(unit="file", disable=None, file=sys.stderr, dynamic_ncols=True)
     embedded = 0
@@ -145,7 +149,7 @@ def ingest(domain, paths, starter, vetted_by, vetted_on, license_, version_, url
             reports.append(
                 assistant.ingest(
                     paths, vetted_by=vetted_by, vetted_on=vetted_on, license=license_, version=version_,
-                    url=url, groups=groups, progress=progress, wait=not no_wait, sync=sync,
+                    url=url, groups=groups, public=public, review_by=review_by, progress=progress, wait=not no_wait, sync=sync,
                 )
             )
     finally:
@@ -172,7 +176,7 @@ def sources(domain, as_json, quarantined):
     from .api import Assistant
 
     if quarantined:  # vetta.quarantine: held out of the indexes until `vetta release`
-        held = Assistant(domain).quarantined()
+        held = Assistant(domain, operator=True).quarantined()
         if as_json:
             click.echo(json.dumps(held, indent=2, default=str))
             return
@@ -183,7 +187,7 @@ def sources(domain, as_json, quarantined):
             for reason in doc["reasons"]:
                 click.echo(f"    {reason}")
         return
-    docs = Assistant(domain).sources()
+    docs = Assistant(domain, operator=True).sources()
     if as_json:
         click.echo(json.dumps(docs, indent=2, default=str))
         return
@@ -191,10 +195,76 @@ def sources(domain, as_json, quarantined):
         click.echo(f"no documents in {domain}")
     for doc in docs:
         groups = ",".join(doc["groups"]) or "everyone"
+        flags = ("\tPENDING REVIEW" if not doc["vetted_by"] else "") + ("\tOVERDUE for review" if doc["overdue"] else "")
         click.echo(
             f"{doc['source']}\t{doc['title']}\tsha256:{doc['sha256'][:12]}\tvetted by {doc['vetted_by'] or '-'} "
-            f"on {doc['vetted_on'] or '-'}\t{doc['license'] or '-'}\tv{doc['version'] or '-'}\t{groups}"
+            f"on {doc['vetted_on'] or '-'}\t{doc['license'] or '-'}\tv{doc['version'] or '-'}\t{groups}{flags}"
         )
+
+
+def _versions_out(versions, as_json: bool, empty: str) -> None:
+    if as_json:
+        click.echo(json.dumps(versions, indent=2, default=str))
+        return
+    if not versions:
+        click.echo(empty)
+    for v in versions:
+        served = "served" if v.get("served") else ("serving sha256:" + v["serving"][:12] if v.get("serving") else "not served")
+        signed = f"{v['status']} by {v['reviewer']} on {v['decided_on']}" if v["reviewer"] else v["status"]
+        click.echo(f"{v['source']}\tsha256:{v['sha256'][:12]}\t{signed}\t{served}" + (f"\t{v['note']}" if v.get("note") else ""))
+
+
+@cli.command()
+@click.argument("domain")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@home_option
+def pending(domain, as_json):
+    """List document versions no one has signed off, with the version served in their place."""
+    from .api import Assistant
+
+    _versions_out(Assistant(domain, operator=True).pending(), as_json, f"nothing pending review in {domain}")
+
+
+@cli.command()
+@click.argument("domain")
+@click.argument("source")
+@click.option("--reviewer", required=True, help="Who reviewed this version.")
+@click.option("--note", default="", help="What was reviewed, or why.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@home_option
+def approve(domain, source, reviewer, note, as_json):
+    """Sign off the newest pending version of SOURCE and serve it (audited)."""
+    from .api import Assistant
+
+    _versions_out([Assistant(domain, operator=True, user=reviewer).approve(source, reviewer=reviewer, note=note)],
+                  as_json, "")
+
+
+@cli.command()
+@click.argument("domain")
+@click.argument("source")
+@click.option("--reviewer", required=True, help="Who reviewed this version.")
+@click.option("--note", default="", help="Why it is refused.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@home_option
+def reject(domain, source, reviewer, note, as_json):
+    """Refuse the newest pending version of SOURCE; the last approved one serves (audited)."""
+    from .api import Assistant
+
+    _versions_out([Assistant(domain, operator=True, user=reviewer).reject(source, reviewer=reviewer, note=note)],
+                  as_json, "")
+
+
+@cli.command()
+@click.argument("domain")
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@home_option
+def history(domain, source, as_json):
+    """Every version of SOURCE: who signed it off and when, which one is served."""
+    from .api import Assistant
+
+    _versions_out(Assistant(domain, operator=True).history(source), as_json, "")
 
 
 @cli.command()
@@ -281,6 +351,10 @@ def audit(domain, user, limit, as_json):
     if not found:
         click.echo("no audited questions" + (f" for domain {domain}" if domain else "") + (f" by {user}" if user else ""))
     for entry in found:
+        if entry.get("kind") in ("approve", "reject"):
+            click.echo(f"{entry['time']}  {entry['reviewer']}  {entry['domain']}  {entry['kind']}d "
+                       f"{entry['source']} sha256:{entry['sha256'][:12]}" + (f"  ({entry['note']})" if entry["note"] else ""))
+            continue
         outcome = "abstained" if entry["abstained"] else "answered"
         cited = sorted({s["source"] for s in entry["sources"] if s["cited"]})
         click.echo(f"{entry['time']}  {entry['user']}  {entry['domain']}  {outcome}")
@@ -359,7 +433,7 @@ def doctor(domain, repair, as_json):
     """Check that the catalog, the vectors and BM25 agree; exit 1 when something is left to mend."""
     from .api import Assistant
 
-    report = Assistant(domain).doctor(repair=repair)
+    report = Assistant(domain, operator=True).doctor(repair=repair)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
@@ -367,6 +441,9 @@ def doctor(domain, repair, as_json):
                    f"{report.vectors} vectors")
         for check, count in report.repaired.items():
             click.echo(f"repaired: {check} ({count})")
+        for model in report.models:
+            state = "ok" if model["available"] else "MISSING"
+            click.echo(f"{model['role']}: {model['spec']}: {state} ({model['how']})")
         for finding in report.findings:
             click.echo(f"problem: {finding.check}: {finding.count} {finding.problem}; e.g. {', '.join(finding.examples[:3])}")
         click.echo("ok" if report.ok else f"run `vetta doctor {domain} --repair` to mend" if not repair else "not all mended")

@@ -41,6 +41,19 @@ class Settings(BaseModel):
     openai_base_url: str = Field(
         "http://127.0.0.1:8000/v1", description="OpenAI-compatible server for openai:<model> (vLLM, Ollama...)"
     )
+    require_review: bool = Field(
+        False, description="serve only versions someone signed off (--vetted-by at ingest, or `vetta approve`); a "
+        "changed document's last approved version keeps serving until the new one is approved (healthcare, "
+        "finance: on). Off: pending versions are served at once, shown without a reviewer",
+    )
+    withhold_overdue: bool = Field(
+        False, description="withhold documents past their review-by date (review_by in provenance) from answers "
+        "and retrieval; off: they are only flagged in `vetta sources` (healthcare: on)",
+    )
+    allow_downloads: bool = Field(
+        False, description="let model libraries download from the Hugging Face hub; off by default, so vetta "
+        "runs air-gapped and a model that is not packaged or cached fails at once (see `vetta doctor`)",
+    )
     chroma_url: str | None = Field(
         default_factory=lambda: os.environ.get("VETTA_CHROMA_URL") or None,
         description="a Chroma server (http://127.0.0.1:8000, started with `chroma run`) for the vectors, so "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Callable
@@ -23,6 +23,7 @@ from .errors import LoaderError, VettaError
 from .loaders import Loader, discover, file_sha256, load_file, text_sha256
 from .models.base import Embedder
 from .quarantine import hold_if_flagged
+from .review import hold_for_review, signed_off
 from .store import DomainStore
 from .types import Chunk, Document, IngestReport, Provenance
 
@@ -39,6 +40,12 @@ class IngestOptions:
     version: str = ""
     url: str = ""
     groups: tuple[str, ...] = ()
+    public: bool = False
+    """Open the documents to everyone, clearing stored groups (``groups`` not given keeps them)."""
+    review_by: str = ""
+    """Review-by date (YYYY-MM-DD) for these documents; a provenance.json entry's own wins."""
+    require_review: bool = False
+    """Serve only signed-off versions (``vetta.review``)."""
     chunk_size: int = 1000
     chunk_overlap: int = 150
     base: Path | None = None
@@ -92,6 +99,8 @@ class ProvenanceEntry(BaseModel):
     vetted_on: str = ""
     version: str = ""
     groups: list[str] = []
+    review_by: str = ""
+    """Review-by date, YYYY-MM-DD: past it the document is flagged (and withheld where the domain says so)."""
     metadata: dict[str, str | int | float | bool] = {}
     """Document fields of the domain (``year``, ``doi``, ``bbox_west``...): stored, filterable, citable."""
 
@@ -223,6 +232,9 @@ class Ingestor:
             )
         sha = file_sha256(path)
         stated = dict(extra.get("metadata") or {})
+        review_by = extra.get("review_by") or options.review_by
+        if review_by:
+            stated["review_by"] = _checked_date(str(path), review_by)
         known = self.store.catalog.document_shas(file)
         legacy = self._legacy(path, file, sha, options, extra, stated)
         previous = next(iter(known.values()))[1] if known else (legacy[0][1] if legacy else None)
@@ -252,12 +264,21 @@ class Ingestor:
                 provenance=provenance,
                 metadata={**item.metadata, **stated},
             )
+            before = known.get(source)
+            changed = before is not None and before[0] != doc.sha256
+            # a sign-off is for the text its reviewer saw: new text is pending until someone signs it off
+            reviewer = signed_off(provenance.vetted_by, before[1].vetted_by if before else None, changed,
+                                  options.vetted_by)
+            if reviewer != provenance.vetted_by:
+                doc = replace(doc, provenance=replace(
+                    provenance, vetted_by=reviewer, vetted_on=(options.vetted_on or date.today().isoformat()) if reviewer else ""))
             if hold_if_flagged(self.store, path, doc, report):  # prompt-injection screening: vetta.quarantine
                 continue
-            before = known.get(source)
-            if before == (doc.sha256, provenance, doc.title) and not restate:
+            if before == (doc.sha256, doc.provenance, doc.title, doc.metadata) and not restate:
                 report.unchanged += 1
                 continue
+            if hold_for_review(self.store, doc, reviewer, options.require_review, report):
+                continue  # pending under the domain's policy: the last approved version keeps serving
             chunks = split(doc, options.chunk_size, options.chunk_overlap)
             if before is None:
                 report.added += 1
@@ -303,40 +324,24 @@ class Ingestor:
         """Embed what is queued and store it with the files it completes, in one catalog transaction."""
         if not self._pending and not self._pending_files:
             return
-        all_ids = [chunk.id for _, chunks in self._pending for chunk in chunks]
-        existing = self.store.catalog.existing_chunk_ids(all_ids)
-        todo: dict[str, list[str]] = {}  # text -> ids of new chunks with it: each text is embedded once
-        for _, chunks in self._pending:
-            for chunk in chunks:
-                if chunk.id not in existing:
-                    todo.setdefault(chunk.text, []).append(chunk.id)
-        vectors = self._reused(todo)
-        if todo:
-            matrix = self.embedder.embed(list(todo))
-            for text, vector in zip(todo, matrix):
-                vectors.update((chunk_id, vector) for chunk_id in todo[text])
-            self.progress("chunks", len(todo))
-        report.chunks_embedded += len(todo)
-        report.chunks_reused += len(all_ids) - len(todo)
+
+        def embed(texts: list[str]):
+            matrix = self.embedder.embed(texts)
+            self.progress("chunks", len(texts))
+            return matrix
+
+        vectors, embedded = self.store.vectors_for(self._pending, embed)
+        report.chunks_embedded += embedded
+        report.chunks_reused += sum(len(chunks) for _, chunks in self._pending) - embedded
         self.store.put(self._pending, vectors, files=self._pending_files)  # files: only now fully stored
         self._pending, self._pending_new, self._pending_files = [], 0, []
 
-    def _reused(self, todo: dict[str, list[str]]) -> dict[str, object]:
-        """Vectors of texts the store already holds under other chunk ids (a renamed or copied file, a
-        repeated paragraph), taken out of ``todo``."""
-        from .catalog import text_key
 
-        if not todo:
-            return {}
-        keys = {text_key(text): text for text in todo}
-        holders = self.store.catalog.chunks_by_text(list(keys))
-        stored = self.store.stored_vectors(list(holders.values())) if holders else {}
-        vectors: dict[str, object] = {}
-        for key, holder in holders.items():
-            if holder in stored:
-                for chunk_id in todo.pop(keys[key]):
-                    vectors[chunk_id] = stored[holder]
-        return vectors
+def _checked_date(path: str, value: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise LoaderError(path, f"review_by {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _redaction_tag(options: IngestOptions, flipped: bool = False) -> str:
@@ -372,7 +377,7 @@ def _provenance(options: IngestOptions, extra: dict, previous: Provenance | None
     def pick(field: str) -> str:
         return str(extra.get(field) or getattr(options, field) or getattr(previous, field))
 
-    groups = extra.get("groups") or options.groups or previous.groups
+    groups = () if options.public else extra.get("groups") or options.groups or previous.groups
     return Provenance(
         vetted_by=pick("vetted_by"),
         vetted_on=pick("vetted_on"),

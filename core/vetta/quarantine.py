@@ -78,9 +78,7 @@ def release(
     )
     store.check_embedder(embedder.id)
     chunks = split(doc, chunk_size, chunk_overlap)
-    existing = store.catalog.existing_chunk_ids(chunk.id for chunk in chunks)
-    todo = [chunk for chunk in chunks if chunk.id not in existing]
-    vectors = dict(zip((c.id for c in todo), embedder.embed([c.text for c in todo]))) if todo else {}
+    vectors, _ = store.vectors_for([(doc, chunks)], embedder.embed)
     with store.writing():
         store.put([(doc, chunks)], vectors)
         store.catalog.unquarantine([source])

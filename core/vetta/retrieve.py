@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import allowed_chunk_ids, has_restricted
+from .catalog import Access, allowed_chunk_ids, has_restricted
 from .config import Settings
 from .errors import EmptyCorpusError
 from .models.base import Embedder
@@ -34,7 +34,7 @@ def check_operators(field: str, wanted: dict) -> dict:
     return wanted
 
 
-def chroma_where(filters: dict[str, Any], groups: tuple[str, ...] | None, restricted: bool) -> dict | None:
+def chroma_where(filters: dict[str, Any], groups: tuple[str, ...], restricted: bool) -> dict | None:
     clauses: list[dict] = []
     for field, wanted in filters.items():
         if isinstance(wanted, dict):  # {"$gte": 2015, "$lt": 2020}: one clause per operator
@@ -92,20 +92,25 @@ class HybridRetriever:
         k: int | None = None,
         filters: dict[str, Any] | None = None,
         groups: tuple[str, ...] | None = None,
+        access: Access | None = None,
     ) -> list[Hit]:
+        """The best ``k`` hits ``access`` may see (default: ``Access(groups)``)."""
+        access = access or Access(tuple(groups or ()))
         k = k or self.settings.k
         filters = dict(filters or {})
         if self.store.catalog.count_documents() == 0:
+            waiting = len(self.store.catalog.versions(status="pending"))
             raise EmptyCorpusError(
-                f"domain {self.store.domain!r} has no documents yet; add some with "
-                f"`vetta ingest {self.store.domain} PATH`"
+                f"domain {self.store.domain!r} serves no documents yet; " + (
+                    f"{waiting} wait for sign-off (`vetta pending {self.store.domain}`, then `vetta approve`)"
+                    if waiting else f"add some with `vetta ingest {self.store.domain} PATH`")
             )
         started = time.perf_counter()
         lexical_index = self.store.ensure_lexical()
         restricted = has_restricted(self.store.catalog)
         mask = None
-        if filters or restricted:
-            allowed = allowed_chunk_ids(self.store.catalog, filters, groups)
+        if filters or restricted or access.overdue_before:
+            allowed = allowed_chunk_ids(self.store.catalog, filters, access)
             if not allowed:
                 return []
             mask = np.fromiter((chunk_id in allowed for chunk_id in lexical_index.ids), dtype=np.float32)
@@ -113,14 +118,14 @@ class HybridRetriever:
         lexical = lexical_index.search(query, n, mask)
         after_lexical = time.perf_counter()
         vector = self.embedder.embed_query(query)
-        dense = self.store.dense_search(vector, n, chroma_where(filters, groups, restricted))
+        dense = self.store.dense_search(vector, n, chroma_where(filters, access.groups, restricted))
         after_dense = time.perf_counter()
         if mask is not None:  # the catalog decides access: Chroma merges metadata on update, so a document
             # moved out of a group keeps that group's key on its vectors; no hit outside ``allowed`` passes
             dense = [item for item in dense if item[0] in allowed]
         fused = fuse(lexical, dense, self.settings)
         fused = [item for item in fused if item[1] >= self.settings.min_relevance][:k]
-        rows = self.store.catalog.hydrate([chunk_id for chunk_id, _, _ in fused])
+        rows = self.store.catalog.hydrate([chunk_id for chunk_id, _, _ in fused], access)
         hits = [_hit(rows[chunk_id], score, parts) for chunk_id, score, parts in fused if chunk_id in rows]
         self.last_timings = {
             "bm25": after_lexical - started,

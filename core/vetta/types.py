@@ -192,10 +192,13 @@ class IngestReport:
     """(source, reasons) of each document held out of the indexes by prompt-injection screening."""
     removed: list[str] = field(default_factory=list)
     """Files removed because they are gone from the folders given (``vetta ingest --sync``)."""
+    pending: list[str] = field(default_factory=list)
+    """Documents stored in a version no one has signed off (``vetta pending``)."""
 
     def summary(self) -> str:
         held = f", quarantined {self.quarantined}" if self.quarantined else ""
         held += f", removed {len(self.removed)}" if self.removed else ""
+        held += f", pending review {len(self.pending)}" if self.pending else ""
         return (
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}{held}"
             f" ({self.chunks_embedded} chunks embedded, {self.chunks_reused} reused)"

@@ -142,6 +142,22 @@ def answer(parts: Parts, question: str, filters: dict[str, Any] | None = None) -
     return result
 
 
+def passages(parts: Parts, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> list[Hit]:
+    """Retrieval for callers who take the passages themselves (``Assistant.retrieve``, the LangChain
+    retriever): the same query and passage guardrails, PII redaction and audit log as an ask."""
+    ask = Ask(query, dict(filters or {}))
+    result = guard_query(parts, ask)
+    if result is None:
+        ask.hits = parts.find(query, k=k, filters=ask.filters)
+        result = guard_passages(parts, ask) if ask.hits else None
+    if result is None:
+        result = Answer(question=query, text="", domain=parts.domain, hits=tuple(ask.hits),
+                        events=tuple(ask.events), reason="retrieve")
+    result, redaction = redact(parts, result)
+    audit(parts, result, redaction, kind="retrieve")
+    return list(result.hits) if not result.abstained else []
+
+
 # --- outcomes -----------------------------------------------------------------------------------------------
 def shown(parts: Parts, ask: Ask, sentences: list[Sentence], *, extractive: bool, rejected, model: str) -> Answer:
     """An answer of verified sentences: contested ones reported, then past the answer guardrails. ``model``
@@ -239,7 +255,7 @@ def redact(parts: Parts, result: Answer):
     return replace(cleaned, events=(*cleaned.events, event), timings=timings), redaction
 
 
-def audit(parts: Parts, result: Answer, redaction) -> None:
+def audit(parts: Parts, result: Answer, redaction, kind: str = "ask") -> None:
     """One line in the audit log per ask; an answer that cannot be logged is not given (AuditError)."""
     from .. import audit as audit_log, privacy
 
@@ -250,7 +266,8 @@ def audit(parts: Parts, result: Answer, redaction) -> None:
             return privacy.redact_texts(texts, keep)
         return [redaction.redact(text, keep)[0] for text in texts]
 
-    audit_log.append(parts.home, audit_log.entry_for(result, user=parts.user, groups=parts.groups, redact=clean))
+    entry = audit_log.entry_for(result, user=parts.user, groups=parts.groups, redact=clean)
+    audit_log.append(parts.home, entry | {"kind": kind})
 
 
 def similarity(parts: Parts) -> Callable[[str, list[str]], list[float]]:

@@ -118,6 +118,32 @@ class DomainStore:
     def stored_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
         return self.vectors.vectors(chunk_ids)
 
+    def vectors_for(self, entries: list[tuple[Document, list[Chunk]]], embed) -> tuple[dict[str, np.ndarray], int]:
+        """Vectors for the chunks of ``entries`` the store does not hold yet: a text the store already holds
+        under another chunk id (a renamed or copied file, a repeated paragraph) reuses its vector, and each
+        remaining distinct text is embedded once, with ``embed(texts)``. Returns (vectors, texts embedded)."""
+        from ..catalog import text_key
+
+        all_ids = [chunk.id for _, chunks in entries for chunk in chunks]
+        existing = self.catalog.existing_chunk_ids(all_ids)
+        todo: dict[str, list[str]] = {}
+        for _, chunks in entries:
+            for chunk in chunks:
+                if chunk.id not in existing:
+                    todo.setdefault(chunk.text, []).append(chunk.id)
+        vectors: dict[str, np.ndarray] = {}
+        if todo:
+            keys = {text_key(text): text for text in todo}
+            holders = self.catalog.chunks_by_text(list(keys))
+            stored = self.stored_vectors(list(holders.values())) if holders else {}
+            for key, holder in holders.items():
+                if holder in stored:
+                    vectors.update((chunk_id, stored[holder]) for chunk_id in todo.pop(keys[key]))
+        if todo:
+            for text, vector in zip(todo, embed(list(todo))):
+                vectors.update((chunk_id, vector) for chunk_id in todo[text])
+        return vectors, len(todo)
+
     # --- the write protocol ---------------------------------------------------------------------------
     @contextmanager
     def writing(self, wait: bool = True) -> Iterator["DomainStore"]:

@@ -31,10 +31,12 @@ class DoctorReport:
     files: int = 0
     findings: list[Finding] = field(default_factory=list)
     repaired: dict[str, int] = field(default_factory=dict)
+    models: list[dict[str, Any]] = field(default_factory=list)
+    """Per configured model: its spec, whether it loads offline, and how (or how to provide it)."""
 
     @property
     def ok(self) -> bool:
-        return all(finding.repaired for finding in self.findings)
+        return all(finding.repaired for finding in self.findings) and all(m["available"] for m in self.models)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"ok": self.ok}

@@ -29,7 +29,7 @@ def register_domains(register):
             citation_template=CITATION_TEMPLATE,
             eval_set=HERE / "eval" / "questions.jsonl",
             # written sentences must stay close to a passage's wording (docs/benchmarks.md, model-first check)
-            settings=(("written_min_score", 0.9),),
+            settings=(("written_min_score", 0.9), ("require_review", True)),
         )
     )
 

@@ -26,7 +26,8 @@ def register_domains(register):
             eval_set=HERE / "eval" / "questions.jsonl",
             # patient records must not reach the store with their identifiers (HIPAA Safe Harbor's list)
             # written sentences must stay close to a passage's wording (docs/benchmarks.md, model-first check)
-            settings=(("redact_pii", True), ("written_min_score", 0.9)),
+            settings=(("redact_pii", True), ("written_min_score", 0.9), ("require_review", True),
+                      ("withhold_overdue", True)),
         )
     )
 
