@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .errors import LoaderError, VettaError
 from .loaders import Loader, discover, file_sha256, load_file, text_sha256
 from .models.base import Embedder
-from .quarantine import hold_if_flagged
+from .quarantine import RELEASE_FIELDS, hold_if_flagged
 from .review import hold_for_review, signed_off
 from .store import DomainStore
 from .types import Chunk, Document, IngestReport, Provenance
@@ -272,6 +272,9 @@ class Ingestor:
             if reviewer != provenance.vetted_by:
                 doc = replace(doc, provenance=replace(
                     provenance, vetted_by=reviewer, vetted_on=(options.vetted_on or date.today().isoformat()) if reviewer else ""))
+            if before is not None and not changed:  # a release was for this text: it stays with it
+                released = {key: before[3][key] for key in RELEASE_FIELDS if key in before[3]}
+                doc = replace(doc, metadata={**released, **doc.metadata}) if released else doc
             if hold_if_flagged(self.store, path, doc, report):  # prompt-injection screening: vetta.quarantine
                 continue
             if before == (doc.sha256, doc.provenance, doc.title, doc.metadata) and not restate:

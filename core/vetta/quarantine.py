@@ -23,6 +23,10 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from .types import IngestReport
 
 
+RELEASE_FIELDS = ("released_by", "released_on", "quarantine_reasons")
+"""Metadata a release adds to a document: it stays with that text when the file is read again."""
+
+
 def hold_if_flagged(store: DomainStore, path: Path, doc: Document, report: IngestReport) -> bool:
     """Quarantine ``doc`` when screening flags it; True means ingest must skip it.
 
