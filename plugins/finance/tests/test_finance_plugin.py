@@ -31,7 +31,7 @@ def test_a_filing_citation_names_company_form_item_and_fiscal_period(fake_assist
     from pathlib import Path
 
     assistant = fake_assistant("finance")
-    assistant.ingest([Path(__file__).parent / "data" / "acme-10k-2023.htm"])
+    assistant.ingest([Path(__file__).parent / "data" / "acme-10k-2023.htm"], vetted_by="Test Reviewer")
     answer = assistant.ask("What were Acme's net sales in fiscal 2023 according to management's discussion?")
     assert not answer.abstained
     assert answer.citations[0].label.startswith("Acme Widgets, Inc. Form 10-K FY2023: Item 7. Management")

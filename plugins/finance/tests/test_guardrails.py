@@ -204,7 +204,7 @@ def test_the_assistant_removes_an_unbacked_figure_and_keeps_the_rest(fake_assist
         "The standard FDIC deposit insurance amount is $350,000 per depositor, per insured bank. [1]"
     )
     assistant = fake_assistant("finance", model=FakeModel(reply), verifier="accept-all")
-    assistant.ingest([deposit_corpus])
+    assistant.ingest([deposit_corpus], vetted_by="Test Reviewer")
     answer = assistant.ask("How much does the FDIC deposit insurance amount cover per depositor?")
     assert not answer.abstained
     assert "$350,000" not in answer.text and "$250,000" in answer.text
@@ -215,7 +215,7 @@ def test_the_assistant_removes_an_unbacked_figure_and_keeps_the_rest(fake_assist
 
 def test_the_assistant_answers_an_advice_question_with_the_notice(fake_assistant, deposit_corpus):
     assistant = fake_assistant("finance")
-    assistant.ingest([deposit_corpus])
+    assistant.ingest([deposit_corpus], vetted_by="Test Reviewer")
     answer = assistant.ask("Should I buy more CDs so my deposits stay under the FDIC insurance amount?")
     assert any("not personal investment advice" in notice for notice in answer.notices)
     assert not answer.abstained and "$250,000" in answer.text  # general information still given
@@ -223,7 +223,7 @@ def test_the_assistant_answers_an_advice_question_with_the_notice(fake_assistant
 
 def test_the_guardrails_ignore_other_domains(fake_assistant, deposit_corpus):
     assistant = fake_assistant("general")
-    assistant.ingest([deposit_corpus])
+    assistant.ingest([deposit_corpus], vetted_by="Test Reviewer")
     answer = assistant.ask("Should I buy more CDs to stay under the FDIC insurance amount?")
     assert not any("investment advice" in notice for notice in answer.notices)
 
@@ -234,7 +234,7 @@ def test_a_guardrail_that_raises_withholds_the_answer(fake_assistant, deposit_co
 
     monkeypatch.setattr(guardrails, "check_answer", explode)
     assistant = fake_assistant("finance")
-    assistant.ingest([deposit_corpus])
+    assistant.ingest([deposit_corpus], vetted_by="Test Reviewer")
     answer = assistant.ask("How much does the FDIC deposit insurance amount cover per depositor?")
     assert answer.abstained and "figure table unavailable" in answer.reason
     assert "$250,000" not in answer.text

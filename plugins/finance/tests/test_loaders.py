@@ -145,7 +145,7 @@ def test_filings_and_statements_are_ingested_and_filterable(fake_assistant, tmp_
     for name in ("acme-10k-2023.htm", "acme-facts.csv", "filing-without-items.htm"):
         shutil.copy(DATA / name, folder / name)
     assistant = fake_assistant("finance")
-    report = assistant.ingest([folder])
+    report = assistant.ingest([folder], vetted_by="Test Reviewer")
     assert report.added == 6 and report.failed == 1
     assert "no item sections" in report.failures[0][1]
     hits = assistant.retrieve("net sales revenue", filters={"fiscal_year": {"$gte": 2023}})

@@ -222,7 +222,7 @@ def test_the_guardrails_ignore_other_domains(fake_assistant, tmp_path):
     folder.mkdir()
     (folder / "note.md").write_text("# Note\n\nChest pain can come from a pulled muscle after exercise.\n")
     assistant = fake_assistant("general")
-    assistant.ingest([folder])
+    assistant.ingest([folder], vetted_by="Test Reviewer")
     answer = assistant.ask("I have chest pain after exercise, is it a pulled muscle?")
     assert answer.alerts == [] and NOTICE not in answer.notices
 

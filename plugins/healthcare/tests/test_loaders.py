@@ -134,7 +134,7 @@ def test_fhir_and_pubmed_files_are_ingested_cited_and_filterable(fake_assistant,
     for name in ("discharge-bundle.fhir.json", "pubmed-sample.xml", "malformed-pubmed.xml"):
         shutil.copy(DATA / name, folder / name)
     assistant = fake_assistant("healthcare")
-    report = assistant.ingest([folder])
+    report = assistant.ingest([folder], vetted_by="Test Reviewer")
     assert report.added == 5 and report.failed == 1
     assert "malformed PubMed XML" in report.failures[0][1]
     recent = assistant.retrieve("blood pressure monitoring", filters={"year": {"$gte": 2021}})
