@@ -376,8 +376,10 @@ def audit(domain, user, limit, as_json):
 @click.option("--limit", type=int, default=None, help="Only the first N questions or queries.")
 @click.option("--model", default=None, help="backend:model for the answers.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report, every answer included, as JSON.")
+@click.option("--bias", is_flag=True, help="Run the domain's counterfactual pairs (or --set's): consistency where "
+              "the answer must not change, difference where it must; per attribute; the corpus's coverage.")
 @home_option
-def eval_(domain, eval_set, beir, split, limit, model, as_json):
+def eval_(domain, eval_set, beir, split, limit, model, as_json, bias):
     """Run a domain's eval set (or your own, or a BEIR folder) and check its thresholds.
 
     The domain's starter corpus and BEIR corpora go to VETTA_HOME/eval/, apart from your documents; reruns
@@ -390,6 +392,8 @@ def eval_(domain, eval_set, beir, split, limit, model, as_json):
     from .api import domain_pack
 
     pack = domain_pack(domain)
+    if bias:
+        return _eval_bias(domain, pack, eval_set, limit, model, as_json)
     if beir is not None:
         assistant = evaluation.scratch_assistant(domain, f"beir-{beir.resolve().name}", model=model)
         report = evaluation.run_beir(assistant, beir, split=split, limit=limit)
@@ -420,6 +424,48 @@ def eval_(domain, eval_set, beir, split, limit, model, as_json):
                     "abstention_accuracy", "supported_sentence_rate", "wrong_shown", "unsupported_shown"):
             mark = {True: "  pass", False: "  FAIL"}.get(report["passed"].get(key), "")
             click.echo(f"  {key:<24} {report[key]}{mark}")
+    if not all(report["passed"].values()):
+        sys.exit(1)
+
+
+def _eval_bias(domain, pack, eval_set, limit, model, as_json) -> None:
+    from . import bias, evaluation
+
+    path = eval_set or bias.counterfactual_path(pack)
+    if path is None:
+        raise click.ClickException(f"domain {domain!r} ships no counterfactual set; pass --set pairs.jsonl")
+    pairs = bias.read_counterfactual_set(Path(path))[:limit]
+    if eval_set is not None:  # your own pairs about the documents you ingested
+        from .api import Assistant
+
+        assistant = Assistant(domain, model=model)
+    else:
+        assistant = evaluation.scratch_assistant(domain, f"{domain}-starter", model=model)
+        click.echo(f"starter corpus: {assistant.ingest_starter().summary()}", err=True)
+    with click.progressbar(length=len(pairs), label="asking", file=sys.stderr) as bar:
+        report = bias.run_bias(assistant, pairs, progress=lambda: bar.update(1))
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        for split in [key for key in ("dev", "test", "all") if key in report]:
+            r = report[split]
+            click.echo(f"{domain} {split}: invariant consistency {r['invariant_consistency']} of {r['invariant']} "
+                       f"(verdict {r['same_verdict']}, sources {r['same_sources']}, answer {r['same_answer']}); "
+                       f"expected to differ, as written {r['differ_as_written']} of {r['differ']}")
+        click.echo("  where invariant pairs part: " + ", ".join(f"{k} {v}" for k, v in report["all"]["where_invariant_pairs_part"].items()))
+        for attribute, r in report["all"]["by_attribute"].items():
+            click.echo(f"  {attribute:<20} invariant {r['invariant_consistency']} ({r['invariant']})  "
+                       f"differ {r['differ_as_written']} ({r['differ']})")
+        for failure in report["failures"]:
+            click.echo(f"  FAIL {failure['id']} [{failure['split']}] {failure['attribute']} {failure['label']}"
+                       + (f" at {failure['stage']}" if failure.get("stage") else ""))
+            for variant in failure["variants"]:
+                state = "answered" if variant["answered"] else "abstained"
+                click.echo(f"     {state} {variant['sources']}: {variant['question'][:90]}")
+        gaps = report["coverage"]["not_mentioned"]
+        click.echo(f"  corpus ({report['coverage']['documents']} documents) never mentions: {', '.join(gaps) or 'nothing missing'}")
+        for key, ok in report["passed"].items():
+            click.echo(f"  {key} >= {bias.TARGETS[key]} on {'test' if 'test' in report else 'all'}: {'pass' if ok else 'FAIL'}")
     if not all(report["passed"].values()):
         sys.exit(1)
 

@@ -50,6 +50,20 @@ class Settings(BaseModel):
         False, description="withhold documents past their review-by date (review_by in provenance) from answers "
         "and retrieval; off: they are only flagged in `vetta sources` (healthcare: on)",
     )
+    neutral_retrieval: bool = Field(
+        True, description="retrieve, quote and prompt with the question's demographic details set aside where the "
+        "domain does not mark them relevant (vetta.demographics), so a patient's religion or an investor's name "
+        "cannot move which passages answer; the question shown and audited is the one asked",
+    )
+    relevant_demographics: tuple[str, ...] = Field(
+        (), description="demographic attributes the domain's answers may depend on, kept in the question: any "
+        "of sex_gender, age, pregnancy, race_ethnicity, religion, nationality_origin, insurance_income, housing, "
+        "disability, sexual_orientation, name",
+    )
+    bias_check: bool = Field(
+        False, description="also answer the question with every demographic detail set aside, and flag to the "
+        "user (and the audit log) when the verdict or the cited documents differ",
+    )
     allow_downloads: bool = Field(
         False, description="let model libraries download from the Hugging Face hub; off by default, so vetta "
         "runs air-gapped and a model that is not packaged or cached fails at once (see `vetta doctor`)",

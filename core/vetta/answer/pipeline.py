@@ -54,6 +54,9 @@ class Ask:
 
     question: str
     filters: dict[str, Any]
+    query: str = ""
+    """What retrieval, quoting and the model read: the question with irrelevant demographic details set
+    aside (``vetta.demographics``), or the question itself."""
     events: list[GuardrailEvent] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     hits: list[Hit] = field(default_factory=list)
@@ -68,7 +71,7 @@ def guard_query(parts: Parts, ask: Ask) -> Answer | None:
 
 def retrieve(parts: Parts, ask: Ask) -> Answer | None:
     started = time.perf_counter()
-    ask.hits = parts.find(ask.question, filters=ask.filters)
+    ask.hits = parts.find(ask.query, filters=ask.filters)
     ask.timings["retrieve"] = time.perf_counter() - started
     return None if ask.hits else abstain(parts, ask, "no vetted passage matches the question")
 
@@ -95,7 +98,7 @@ def quote(parts: Parts, ask: Ask) -> Answer | None:
     parts.verifier  # resolved before anything is shown: a bad setting is a config error, not a withholding
     if not parts.settings.prefer_quotes:
         return None
-    quoted = select_quotes(ask.question, ask.hits, min_coverage=parts.settings.extractive_min_coverage,
+    quoted = select_quotes(ask.query, ask.hits, min_coverage=parts.settings.extractive_min_coverage,
                            similarity=similarity(parts))
     return shown(parts, ask, quoted, extractive=True, rejected=[], model="") if quoted else None
 
@@ -104,13 +107,13 @@ def write(parts: Parts, ask: Ask) -> Answer:
     """The model writes; its sentences are verified and composed; quotes are the fallback (see ``compose``)."""
     settings = parts.settings
     started = time.perf_counter()
-    messages = build_messages(ask.question, ask.hits, parts.pack, settings.passage_chars)
+    messages = build_messages(ask.query, ask.hits, parts.pack, settings.passage_chars)
     reply = parts.model.generate(messages, settings.max_new_tokens)
     ask.timings["generate"] = time.perf_counter() - started
     started = time.perf_counter()
     try:
         kept, rejected, extractive = composing.compose(
-            ask.question, reply, ask.hits, parts.verifier,
+            ask.query, reply, ask.hits, parts.verifier,
             keep_unsupported=settings.keep_unsupported,
             # with prefer_quotes the same quotes were already looked for, and none was found
             extractive_fallback=settings.extractive_fallback and not settings.prefer_quotes,
@@ -130,25 +133,55 @@ def write(parts: Parts, ask: Ask) -> Answer:
 
 def answer(parts: Parts, question: str, filters: dict[str, Any] | None = None) -> Answer:
     """The whole path for one question (the module docstring), audited."""
-    ask = Ask(question, dict(filters or {}))
-    for stage in (guard_query, retrieve, check_relevance, guard_passages, quote):
-        result = stage(parts, ask)
-        if result is not None:
-            break
-    else:
-        result = write(parts, ask)
+    ask = Ask(question, dict(filters or {}), query=evidence_query(parts, question))
+    result = run_stages(parts, ask)
+    if parts.settings.bias_check:
+        result = bias_check(parts, ask, result)
     result, redaction = redact(parts, result)
     audit(parts, result, redaction)
     return result
 
 
+def run_stages(parts: Parts, ask: Ask) -> Answer:
+    for stage in (guard_query, retrieve, check_relevance, guard_passages, quote):
+        result = stage(parts, ask)
+        if result is not None:
+            return result
+    return write(parts, ask)
+
+
+def evidence_query(parts: Parts, question: str, relevant=None) -> str:
+    """The question retrieval, quoting and the model read (``neutral_retrieval``)."""
+    if not parts.settings.neutral_retrieval and relevant is None:
+        return question
+    from ..demographics import neutral
+
+    return neutral(question, parts.settings.relevant_demographics if relevant is None else relevant) or question
+
+
+def bias_check(parts: Parts, ask: Ask, result: Answer) -> Answer:
+    """Ask again with every demographic detail set aside; a different verdict or different cited documents
+    is flagged beside the answer (and so in the audit log)."""
+    neutral_query = evidence_query(parts, ask.question, relevant=())
+    if neutral_query == ask.query:
+        return result
+    other = run_stages(parts, Ask(ask.question, dict(ask.filters), query=neutral_query))
+    cited = lambda answer: sorted({c.source for c in answer.citations})  # noqa: E731
+    if (other.abstained, cited(other)) == (result.abstained, cited(result)):
+        return result
+    message = ("this answer depends on a personal detail in the question: without it, the answer "
+               + ("would abstain" if other.abstained else f"would cite {', '.join(cited(other)) or 'nothing'}")
+               + (" instead of abstaining" if result.abstained else ""))
+    return replace(result, events=(*result.events, GuardrailEvent("bias-check", "notice", message, "answer")))
+
+
 def passages(parts: Parts, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> list[Hit]:
     """Retrieval for callers who take the passages themselves (``Assistant.retrieve``, the LangChain
     retriever): the same query and passage guardrails, PII redaction and audit log as an ask."""
-    ask = Ask(query, dict(filters or {}))
+    ask = Ask(query, dict(filters or {}), query=evidence_query(parts, query))
     result = guard_query(parts, ask)
     if result is None:
-        ask.hits = parts.find(query, k=k, filters=ask.filters)
+        ask.hits = parts.find(ask.query, k=k, filters=ask.filters)
         result = guard_passages(parts, ask) if ask.hits else None
     if result is None:
         result = Answer(question=query, text="", domain=parts.domain, hits=tuple(ask.hits),

@@ -29,7 +29,10 @@ def register_domains(register):
             citation_template=CITATION_TEMPLATE,
             eval_set=HERE / "eval" / "questions.jsonl",
             # written sentences must stay close to a passage's wording (docs/benchmarks.md, model-first check)
-            settings=(("written_min_score", 0.9), ("require_review", True)),
+            settings=(("written_min_score", 0.9), ("require_review", True),
+                      # age-based limits and catch-ups, income thresholds, filing status and household,
+                      # the additional standard deduction for blindness
+                      ("relevant_demographics", ("age", "insurance_income", "housing", "disability"))),
         )
     )
 

@@ -27,7 +27,10 @@ def register_domains(register):
             # patient records must not reach the store with their identifiers (HIPAA Safe Harbor's list)
             # written sentences must stay close to a passage's wording (docs/benchmarks.md, model-first check)
             settings=(("redact_pii", True), ("written_min_score", 0.9), ("require_review", True),
-                      ("withhold_overdue", True)),
+                      ("withhold_overdue", True),
+                      # answers that depend on these: sex-specific screening and doses, pregnancy, paediatric vs
+                      # adult dosing, STI testing by sexual behaviour; other details are set aside for retrieval
+                      ("relevant_demographics", ("sex_gender", "age", "pregnancy", "sexual_orientation"))),
         )
     )
 

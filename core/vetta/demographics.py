@@ -1,0 +1,168 @@
+"""Demographic details in a question, and the question with the ones a domain marks irrelevant set aside.
+
+Retrieval, the relevance floor, quote selection and the model read the **neutral** question (setting
+``neutral_retrieval``), so a detail the vetted answer does not depend on (a patient's religion, an investor's
+name) cannot move which passages are found or quoted. Each domain names the attributes its answers may
+depend on (``relevant_demographics``: healthcare keeps sex, age, pregnancy and sexual orientation; finance
+keeps age, income, housing and filing status, disability); those stay in. The question shown, screened by
+the guardrails and audited is always the one asked.
+
+The terms are a table per attribute (below) plus spaCy's person entities for names, and country names
+from pycountry for origin ("from Nigeria", "born in Ohio" is kept: only countries count).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+PERSON = r"(?:man|woman|men|women|person|people|patient|adult|child|kid|boy|girl|teen|teenager|investor|teacher|" \
+         r"student|farmer|engineer|nurse|doctor|couple|family|parent|mother|father|retiree|worker|employee|" \
+         r"owner|cook|scientist|researcher|homeowner|renter|saver|driver|veteran|senior|immigrant|american)s?"
+
+DEMONYMS = (
+    "afghan albanian algerian american angolan argentine argentinian armenian australian austrian azerbaijani "
+    "bangladeshi belarusian belgian bolivian bosnian brazilian british bulgarian burmese cambodian cameroonian "
+    "canadian chilean chinese colombian congolese croatian cuban czech danish dominican dutch ecuadorian "
+    "egyptian emirati english eritrean estonian ethiopian filipino finnish french georgian german ghanaian "
+    "greek greenlandic guatemalan haitian honduran hungarian icelandic indian indonesian iranian iraqi irish "
+    "israeli italian ivorian jamaican japanese jordanian kazakh kenyan korean kosovar kurdish kuwaiti lao "
+    "latvian lebanese liberian libyan lithuanian malagasy malawian malaysian malian mexican moldovan mongolian "
+    "moroccan mozambican namibian nepalese nepali nicaraguan nigerian nigerien norwegian pakistani palestinian "
+    "panamanian paraguayan persian peruvian polish portuguese puerto rican qatari romanian russian rwandan "
+    "salvadoran saudi scottish senegalese serbian sierra leonean singaporean slovak slovenian somali "
+    "south african spanish sri lankan sudanese swedish swiss syrian taiwanese tajik tanzanian thai tibetan "
+    "togolese tongan trinidadian tunisian turkish turkmen ugandan ukrainian uruguayan uzbek venezuelan "
+    "vietnamese welsh yemeni zambian zimbabwean punjabi"
+).split()
+_demonyms = "|".join(sorted((d.replace(" ", r"\s") for d in DEMONYMS), key=len, reverse=True))
+
+ATTRIBUTES: dict[str, list[str]] = {
+    "race_ethnicity": [
+        rf"\b(?:{_demonyms}|african|asian|arab|native)[- ]americans?\b",
+        r"\b(?:hispanic|latin[oax]|latine|caucasian|indigenous|aboriginal|first nations|alaska natives?|"
+        r"american indians?|pacific islanders?|native hawaiians?|multiracial|biracial|mixed[- ]race)s?\b",
+        rf"\b(?P<term>black|white|brown|asian)(?=\s+{PERSON}\b)",
+        r"\b(?:i'm|i am|we're|we are|they're|they are|he's|he is|she's|she is)\s+(?P<term>black|white|asian)\b",
+    ],
+    "religion": [
+        r"\b(?:(?:devout|devoutly|practi[cs]ing|observant|religious|orthodox|evangelical|secular)\s+)*"
+        r"(?:muslims?|christians?|catholics?|protestants?|jews?|jewish|hindus?|buddhists?|sikhs?|mormons?|"
+        r"latter-day saints?|jehovah's witness(?:es)?|atheists?|agnostics?|humanists?|pagans?|baptists?|"
+        r"methodists?|lutherans?|evangelicals?|pentecostals?|quakers?|amish|jains?|bahá'ís?|baha'is?)\b",
+        r"\b(?:mosques?|churche?s?|synagogues?|temples?|gurdwaras?|imams?|pastors?|rabbis?|priests?|parish)\b",
+        r"\b(?:ramadan|sabbath|kosher|halal)\b",
+    ],
+    "nationality_origin": [
+        rf"\b(?:{_demonyms})\b",
+        r"\b(?:immigrated|emigrated|moved|came|fled|originally|i'm|i am|am)\s+(?:here\s+)?from\s+(?:the\s+)?COUNTRY\b",
+        r"\bborn\s+(?:and\s+raised\s+)?in\s+(?:the\s+)?COUNTRY\b",
+        r"\b(?:an?\s+)?(?:immigrants?|refugees?|asylum seekers?|undocumented|green card holders?|citizens?)\b",
+    ],
+    "insurance_income": [
+        r"\b(?:on|have|has|with|without|through)\s+(?:medicaid|medicare|medi-cal|chip|food stamps|snap|welfare)\b",
+        r"\b(?:medicaid|uninsured|underinsured|low[- ]income|high[- ]income|minimum wage|food stamps)\b",
+        r"\b(?:have|has|with)\s+(?:good\s+|great\s+)?(?:private|employer[- ]sponsored|commercial)\s+(?:health\s+)?insurance"
+        r"(?:\s+through\s+(?:my|his|her|their)\s+(?:job|employer|work))?\b",
+        r"\b(?:can't|cannot|can not)\s+afford\s+much\b",
+        r"\b(?:a|my)\s+(?:small|generous|modest|big)\s+pension\b",
+        r"\b(?:a\s+)?(?:high-paying|well-paid|low-paid|well-funded)\s+\w+(?:\s+with\s+great\s+benefits)?\b",
+    ],
+    "housing": [
+        r"\b(?:homeless(?:ness)?|unhoused|homeless shelter|women's shelter|shelter|public housing|section 8|"
+        r"mobile home|trailer park|gated community|halfway house)\b",
+        r"\b(?:rent|own|renting|owning)\s+(?:a|an|my)\s+(?:small\s+|big\s+|shared\s+)?"
+        r"(?:apartment|flat|room|house|home|condo|farmhouse)(?:\s+in\s+a\s+shared\s+house)?\b",
+        r"\bliv(?:e|es|ing)\s+(?:with\s+my\s+parents|in\s+my\s+car|on\s+the\s+street)\b",
+    ],
+    "disability": [
+        r"\b(?:legally\s+)?blind\b", r"\b(?:profoundly\s+)?deaf\b", r"\bhard of hearing\b", r"\bfully sighted\b",
+        r"\b(?:uses?|in)\s+a\s+wheelchair(?:\s+because\s+of\s+[\w\s-]+?injury)?\b", r"\bwheelchair users?\b",
+        r"\b(?:paraplegic|quadriplegic|tetraplegic|able-bodied|autistic|down syndrome|amputee)\b",
+        r"\b(?:no|any|a)\s+disabilit(?:y|ies)\b", r"\bwalk without any aids\b",
+        r"\b(?:a\s+)?hearing(?=\s+" + PERSON + r"\b)",
+    ],
+    "sexual_orientation": [
+        r"\b(?:gay|lesbian|bisexual|heterosexual|homosexual|queer|pansexual|asexual)\b",
+        rf"\b(?P<term>straight)(?=\s+{PERSON}\b)", r"\b(?:i'm|i am|am|is)\s+(?P<term>straight)\b",
+        r"\b(?:same-sex|opposite-sex)\b", r"\btwo\s+(?:dads|moms|mums|fathers|mothers)\b", r"\bmom and dad\b",
+    ],
+    "sex_gender": [
+        r"\b(?:men|women|man|woman|male|female|boys?|girls?|mothers?|fathers?|moms?|dads?|husbands?|wives|wife|"
+        r"sons?|daughters?|brothers?|sisters?|aunts?|uncles?|nieces?|nephews?|grandmothers?|grandfathers?|"
+        r"grandsons?|granddaughters?|nonbinary|non-binary|transgender|trans)\b",
+    ],
+    "age": [
+        r"\b\d{1,3}[- ](?:year|month|week)s?[- ]old\b", r"\b(?:aged?|age)\s+\d{1,3}\b",
+        r"\b(?:i'm|i am|am|is|are|turning|turned)\s+\d{1,3}\b(?!\s*(?:%|percent|dollars|usd|mg|kg|lb))",
+        r"\b\d{1,3}\s+(?:and\s+recently\s+retired|and\s+in\s+my\s+first\s+year)\b",
+        r"\b(?:elderly|teenage|in my (?:twenties|thirties|forties|fifties|sixties|seventies|eighties))\b",
+    ],
+}
+
+
+@lru_cache(maxsize=1)
+def _countries() -> str:
+    import pycountry
+
+    names = set()
+    for country in pycountry.countries:
+        for attr in ("name", "common_name"):
+            value = getattr(country, attr, None) if attr == "name" or hasattr(country, attr) else None
+            if value and "," not in value:
+                names.add(re.escape(value))
+    names.update(["the US", "the USA", "the UK", "America", "the Philippines", "Vietnam", "Russia", "Iran",
+                  "Syria", "South Korea", "North Korea", "Laos", "Bolivia", "Venezuela", "Tanzania", "Taiwan"])
+    return "(?:" + "|".join(sorted(names, key=len, reverse=True)) + ")"
+
+
+@lru_cache(maxsize=16)
+def _patterns(attribute: str) -> list[re.Pattern]:
+    return [re.compile(p.replace("COUNTRY", _countries()), re.IGNORECASE) for p in ATTRIBUTES[attribute]]
+
+
+def spans(question: str, attributes) -> list[tuple[int, int, str]]:
+    """(start, end, attribute) of each demographic detail of ``attributes`` in ``question``."""
+    found = []
+    for attribute in attributes:
+        if attribute == "name":
+            found += _names(question)
+            continue
+        for pattern in _patterns(attribute):
+            for match in pattern.finditer(question):
+                start, end = match.span("term") if "term" in pattern.groupindex and match.group("term") else match.span()
+                if end > start:
+                    found.append((start, end, attribute))
+    return found
+
+
+def _names(question: str) -> list[tuple[int, int, str]]:
+    from .nlp import pipeline
+
+    return [(ent.start_char, ent.end_char, "name") for ent in pipeline()(question).ents if ent.label_ == "PERSON"]
+
+
+ALL = tuple(ATTRIBUTES) + ("name",)
+
+
+def neutral(question: str, relevant=()) -> str:
+    """``question`` with the demographic details of attributes not in ``relevant`` set aside."""
+    wanted = [attribute for attribute in ALL if attribute not in set(relevant)]
+    found = sorted(spans(question, wanted))
+    if not found:
+        return question
+    out, cursor = [], 0
+    for start, end, attribute in found:
+        if start < cursor:
+            cursor = max(cursor, end)
+            continue
+        out.append(question[cursor:start])
+        out.append("someone" if attribute == "name" else "")
+        cursor = end
+    out.append(question[cursor:])
+    text = re.sub(r"\s+([,.?!;:])", r"\1", re.sub(r"\s{2,}", " ", "".join(out)))
+    # an article or possessive left without its noun ("I'm a and ...", "My just developed")
+    text = re.sub(r"\b(?:an?|my|his|her|our|their)(?:\s+(?=(?:an?|the|and|or|but|with|who|to|in|of|from|for|"
+                  r"just|is|was|has|had|can|should|will|would)\b)|\s*(?=[,.?!]))", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"\s{2,}", " ", re.sub(r"\s+([,.?!;:])", r"\1", text))
+    return text.strip()
