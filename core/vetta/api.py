@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .config import Settings, load_settings, resolve_home
 from .domains import DomainPack
 from .errors import ConfigError, SourceNotFoundError, UnknownDomainError, VettaError
-from .ingest import IngestOptions, Ingestor, listed_files, source_name
-from .loaders import loader_table
 from .models.base import Embedder, Model, split_spec
 from .plugins import get_plugin_manager, get_registry
-from .retrieve import HybridRetriever
-from .store import DomainStore
 from .types import Answer, Hit, IngestReport
-from .verify import Verifier
+
+if TYPE_CHECKING:
+    from .retrieve import HybridRetriever
+    from .store import DomainStore
+    from .verify import Verifier
 
 _embedders: dict[tuple[str, str, str, int], Embedder] = {}
 _models: dict[tuple[str, str, str], Model] = {}
@@ -86,6 +86,8 @@ class Assistant:
     @property
     def store(self) -> DomainStore:
         if self._store is None:
+            from .store import DomainStore
+
             self._store = DomainStore(self.home, self.domain, chroma_url=self.settings.chroma_url)
         return self._store
 
@@ -122,6 +124,8 @@ class Assistant:
     def retriever(self) -> HybridRetriever:
         if self._retriever is None:
             self.store.check_embedder(self.embedder.id)
+            from .retrieve import HybridRetriever
+
             self._retriever = HybridRetriever(self.store, self.embedder, self.settings)
         return self._retriever
 
@@ -150,6 +154,9 @@ class Assistant:
         (``StoreBusyError``) instead of waiting. ``sync=True`` also removes stored files that are gone from
         the folders given (``report.removed``).
         """
+        from .ingest import IngestOptions, Ingestor
+        from .loaders import loader_table
+
         options = IngestOptions(
             vetted_by=vetted_by,
             vetted_on=vetted_on,
@@ -176,6 +183,8 @@ class Assistant:
         folder = self.pack.starter_corpus
         if folder is None or not Path(folder).is_dir():
             raise SourceNotFoundError(f"domain {self.domain!r} ships no starter corpus")
+        from .ingest import listed_files
+
         files = listed_files(Path(folder))
         return self.ingest(files, base=folder, prefix=f"{self.domain}-starter/", progress=progress, wait=wait)
 
@@ -271,6 +280,8 @@ class Assistant:
         if Path(source).exists():  # a path on disk: the file stored from there, whatever it is named
             resolved = str(Path(source).resolve())
             candidates += [file for file, path in catalog.file_paths().items() if path == resolved]
+            from .ingest import IngestOptions, source_name
+
             candidates.append(source_name(Path(source), IngestOptions()))
         for candidate in candidates:
             if candidate in catalog.files():

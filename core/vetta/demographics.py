@@ -121,12 +121,15 @@ def _patterns(attribute: str) -> list[re.Pattern]:
     return [re.compile(p.replace("COUNTRY", _countries()), re.IGNORECASE) for p in ATTRIBUTES[attribute]]
 
 
-def spans(question: str, attributes) -> list[tuple[int, int, str]]:
-    """(start, end, attribute) of each demographic detail of ``attributes`` in ``question``."""
+def spans(question: str, attributes, known=None) -> list[tuple[int, int, str]]:
+    """(start, end, attribute) of each demographic detail of ``attributes`` in ``question``. A name is one
+    of spaCy's person entities none of whose words the vetted corpus holds (``known(word)``): "Landsat 9" or
+    "Keeling" are what the documents are about, not who is asking."""
     found = []
     for attribute in attributes:
         if attribute == "name":
-            found += _names(question)
+            found += [(start, end, kind) for start, end, kind in _names(question)
+                      if not (known and any(known(word) for word in re.findall(r"\w+", question[start:end])))]
             continue
         for pattern in _patterns(attribute):
             for match in pattern.finditer(question):
@@ -136,19 +139,39 @@ def spans(question: str, attributes) -> list[tuple[int, int, str]]:
     return found
 
 
+RELATIONS = set(("friend client patient customer colleague coworker partner neighbour neighbor boss analyst advisor "
+                 "adviser doctor nurse son daughter child wife husband spouse mother father mom dad brother sister "
+                 "aunt uncle cousin grandmother grandfather grandson granddaughter niece nephew student teacher "
+                 "manager employee tenant roommate dr mr mrs ms miss mx").split())
+
+
 def _names(question: str) -> list[tuple[int, int, str]]:
+    """spaCy's person entities, and proper nouns in a person's place: a possessive ("Priya's fund") or
+    beside a relation or title ("my analyst Emily", "Dr. Okafor")."""
     from .nlp import pipeline
 
-    return [(ent.start_char, ent.end_char, "name") for ent in pipeline()(question).ents if ent.label_ == "PERSON"]
+    doc = pipeline()(question)
+    found = [(ent.start_char, ent.end_char, "name") for ent in doc.ents if ent.label_ == "PERSON"]
+    for token in doc:
+        if token.pos_ != "PROPN" or not token.text[:1].isupper() or token.text.isupper():  # not acronyms
+            continue
+        after = doc[token.i + 1] if token.i + 1 < len(doc) else None
+        before = doc[token.i - 1] if token.i > 0 else None
+        possessive = after is not None and after.text in ("'s", "’s")
+        beside = any(t is not None and t.lower_.rstrip(".") in RELATIONS for t in (before, after))
+        if possessive or beside:
+            found.append((token.idx, token.idx + len(token.text), "name"))
+    return found
 
 
 ALL = tuple(ATTRIBUTES) + ("name",)
 
 
-def neutral(question: str, relevant=()) -> str:
-    """``question`` with the demographic details of attributes not in ``relevant`` set aside."""
+def neutral(question: str, relevant=(), known=None) -> str:
+    """``question`` with the demographic details of attributes not in ``relevant`` set aside; ``known(word)``
+    says whether the vetted corpus holds a word (names it holds are kept)."""
     wanted = [attribute for attribute in ALL if attribute not in set(relevant)]
-    found = sorted(spans(question, wanted))
+    found = sorted(spans(question, wanted, known))
     if not found:
         return question
     out, cursor = [], 0

@@ -155,7 +155,7 @@ def _read_raw(path: Path) -> str:
 @lru_cache(maxsize=4)
 def _read_raw_cached(path: str, _mtime: int, _size: int) -> str:
     """A file of many records (a 10-K's items) is read once, not once per record."""
-    from .default_plugins.loaders import read_text
+    from .formats import read_text
 
     return read_text(Path(path))
 

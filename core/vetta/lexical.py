@@ -13,7 +13,10 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported where it is used: commands that touch no vector start fast
+    import numpy as np
 
 from .text import stemmer
 
@@ -99,6 +102,12 @@ class LexicalIndex:
                 else:
                     entry.unlink(missing_ok=True)
         shutil.rmtree(self.folder.with_name(self.folder.name + ".partial"), ignore_errors=True)
+
+    def knows(self, word: str) -> bool:
+        """Whether the indexed corpus holds ``word`` (after the same stemming as the index)."""
+        if self._retriever is None:
+            return False
+        return stemmer().stemWord(word.lower()) in self._retriever.vocab_dict
 
     @property
     def ids(self) -> list[str]:

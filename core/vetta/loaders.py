@@ -76,6 +76,38 @@ class LangChainLoader(Loader):
         ]
 
 
+class LazyLoader(Loader):
+    """A loader named by ``"package.module:Class"``, imported the first time a file of its ``suffixes`` is
+    sniffed or read, so registering it costs nothing: commands that read no file start fast. ``sniffs``
+    says whether the class overrides ``accepts`` (loaders that share a suffix must)::
+
+        register(LazyLoader("vetta_healthcare.loaders:FhirBundleLoader", (".json", ".fhir.json"), sniffs=True))
+    """
+
+    def __init__(self, target: str, suffixes: tuple[str, ...], *, sniffs: bool = False, fallback: bool = False,
+                 name: str = ""):
+        self.target = target
+        self.suffixes = tuple(suffixes)
+        self.sniffs = sniffs
+        self.fallback = fallback
+        self.name = name or target.rsplit(":", 1)[-1]
+        self._loader: Loader | None = None
+
+    def _real(self) -> Loader:
+        if self._loader is None:
+            from importlib import import_module
+
+            module, _, attribute = self.target.partition(":")
+            self._loader = getattr(import_module(module), attribute)()
+        return self._loader
+
+    def accepts(self, path: Path) -> bool:
+        return self._real().accepts(path)
+
+    def load(self, path: Path) -> list[LoadedText]:
+        return self._real().load(path)
+
+
 def _scalars(metadata: dict[str, Any], *drop: str) -> dict[str, Any]:
     """Metadata worth keeping per document: scalar values, minus what vetta records itself."""
     skip = {"source", "title", "record_id", *drop}
@@ -109,6 +141,8 @@ def loader_table(loaders: list[tuple[Loader, str]]) -> dict[str, tuple[Loader, .
 
 
 def _sniffs(loader: Loader) -> bool:
+    if isinstance(loader, LazyLoader):
+        return loader.sniffs
     return type(loader).accepts is not Loader.accepts
 
 

@@ -156,7 +156,12 @@ def evidence_query(parts: Parts, question: str, relevant=None) -> str:
         return question
     from ..demographics import neutral
 
-    return neutral(question, parts.settings.relevant_demographics if relevant is None else relevant) or question
+    known = None
+    store = getattr(parts, "store", None)
+    if store is not None and store.catalog.count_documents():
+        known = store.ensure_lexical().knows
+    kept = parts.settings.relevant_demographics if relevant is None else relevant
+    return neutral(question, kept, known) or question
 
 
 def bias_check(parts: Parts, ask: Ask, result: Answer) -> Answer:

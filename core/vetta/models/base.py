@@ -5,7 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Callable
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported where it is used: commands that touch no vector start fast
+    import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config import Settings

@@ -20,7 +20,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported where it is used: commands that touch no vector start fast
+    import numpy as np
 
 from ..catalog import Catalog
 from ..errors import ConfigError
@@ -201,6 +204,8 @@ class DomainStore:
             written = new_ids + kept_ids
             self.catalog.journal_add("upsert", written)  # committed before Chroma sees any of it
             if new_ids:
+                import numpy as np
+
                 self.vectors.upsert(new_ids, np.vstack(new_vectors), new_meta)
             if kept_ids:  # provenance may have changed even where the text did not
                 self.vectors.update_metadata(kept_ids, kept_meta)

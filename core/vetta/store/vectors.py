@@ -13,7 +13,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported where it is used: commands that touch no vector start fast
+    import numpy as np
 
 from ..errors import ConfigError
 
@@ -97,6 +100,8 @@ class VectorIndex:
         starts, step = self._batches(len(ids))
         for start in starts:
             got = self.collection.get(ids=ids[start : start + step], include=["embeddings"])
+            import numpy as np
+
             out.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
         return out
 

@@ -3,11 +3,10 @@
 from pathlib import Path
 
 from vetta import DomainPack, hookimpl
+from vetta.loaders import LazyLoader
 
 from . import guardrails
-from .edgar import EdgarFilingLoader
 from .prompts import CITATION_TEMPLATE, NOTICE, REFUSAL, SYSTEM_PROMPT
-from .xbrl_csv import XbrlCsvLoader
 
 HERE = Path(__file__).parent
 
@@ -39,8 +38,8 @@ def register_domains(register):
 
 @hookimpl
 def register_loaders(register):
-    register(EdgarFilingLoader())
-    register(XbrlCsvLoader())
+    register(LazyLoader("vetta_finance.edgar:EdgarFilingLoader", (".htm", ".html"), sniffs=True, name="edgar-filing"))
+    register(LazyLoader("vetta_finance.xbrl_csv:XbrlCsvLoader", (".csv",), sniffs=True, name="xbrl-csv"))
 
 
 @hookimpl

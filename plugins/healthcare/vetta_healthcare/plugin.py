@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from vetta import DomainPack, GuardrailEvent, hookimpl
+from vetta.loaders import LazyLoader
 
 from . import guardrails
-from .loaders import FhirBundleLoader, PubMedXmlLoader
 from .prompts import CITATION_TEMPLATE, NOTICE, REFUSAL, SYSTEM_PROMPT
 
 HERE = Path(__file__).parent
@@ -37,8 +37,8 @@ def register_domains(register):
 
 @hookimpl
 def register_loaders(register):
-    register(FhirBundleLoader())
-    register(PubMedXmlLoader())
+    register(LazyLoader("vetta_healthcare.loaders:FhirBundleLoader", (".json", ".fhir.json"), sniffs=True, name="fhir"))
+    register(LazyLoader("vetta_healthcare.loaders:PubMedXmlLoader", (".xml",), sniffs=True, name="pubmed-xml"))
 
 
 @hookimpl

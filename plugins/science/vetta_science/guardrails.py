@@ -10,7 +10,6 @@ Sentences that a passage from another source contradicts are reported by the cor
 from __future__ import annotations
 
 from vetta import GuardrailEvent
-from vetta.answer import citation_fields
 from vetta.domains import format_citation
 from vetta.types import Answer, Hit
 
@@ -33,13 +32,15 @@ def cited_papers(answer: Answer) -> list[GuardrailEvent]:
         title = (hit.title or "").lower()
         if title and title in answer.text.lower():
             continue
-        named.append(citation.label or format_citation(CITATION_TEMPLATE, citation_fields(hit)))
+        named.append(citation.label or label(hit, CITATION_TEMPLATE))
     if not named:
         return []
     return [GuardrailEvent("science-cited-papers", "notice", "Papers cited: " + "; ".join(named), "answer")]
 
 
 def label(hit: Hit, template: str) -> str:
+    from vetta.answer import citation_fields  # the answer path, loaded only when there is an answer
+
     return format_citation(template, citation_fields(hit))
 
 

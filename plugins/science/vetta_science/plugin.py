@@ -3,11 +3,9 @@
 from pathlib import Path
 
 from vetta import DomainPack, hookimpl
+from vetta.loaders import LazyLoader
 
 from . import guardrails
-from .bibtex import BibtexLoader
-from .geo import GeoLoader
-from .jats import JatsLoader
 from .prompts import NOTICE, REFUSAL, SYSTEM_PROMPT
 
 HERE = Path(__file__).parent
@@ -32,9 +30,9 @@ def register_domains(register):
 
 @hookimpl
 def register_loaders(register):
-    register(JatsLoader())
-    register(BibtexLoader())
-    register(GeoLoader())
+    register(LazyLoader("vetta_science.jats:JatsLoader", (".xml", ".nxml"), sniffs=True, name="jats"))
+    register(LazyLoader("vetta_science.bibtex:BibtexLoader", (".bib",), name="bibtex"))
+    register(LazyLoader("vetta_science.geo:GeoLoader", (".geojson", ".stac.json", ".json"), sniffs=True, name="geojson-stac"))
 
 
 @hookimpl
