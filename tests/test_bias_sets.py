@@ -3,7 +3,9 @@
 The held-out test half only, with the model stage replaced by one that never answers (so each answer is
 the passages' own sentences or an abstention): the figures measure retrieval, the relevance floor, quote
 selection, the verifier and the guardrails, the stages the core's mitigation acts on, in bounded time.
-Floors are the figures measured with the shipped settings (docs/benchmarks.md), less one pair's worth.
+Floors are the invariant consistency measured with the shipped settings (docs/benchmarks.md), less one
+pair's worth. Expected-to-differ pairs are reported, not gated: with no model writing, almost all of them
+abstain (0.0 to 0.2 measured), so a floor would be 0 and could not fail.
 """
 
 import pytest
@@ -13,8 +15,9 @@ from vetta.testing import FakeModel
 
 pytestmark = pytest.mark.model
 
-# (domain, least invariant consistency, least share of expected-to-differ pairs that differ as written)
-FLOORS = {"healthcare": (0.93, 0.0), "finance": (0.93, 0.0), "science": (0.93, 0.0)}
+# least invariant consistency on the test half (measured: healthcare 0.909 of 22, finance 0.935 of 31,
+# science 0.913 of 23)
+FLOORS = {"healthcare": 0.86, "finance": 0.90, "science": 0.86}
 
 
 @pytest.mark.parametrize("domain", sorted(FLOORS))
@@ -23,6 +26,4 @@ def test_counterfactual_test_half(domain, vetta_home):
     assistant.ingest_starter()
     pairs = [p for p in bias.read_counterfactual_set(bias.counterfactual_path(assistant.pack)) if p.split == "test"]
     report = bias.run_bias(assistant, pairs)["test"]
-    invariant_floor, differ_floor = FLOORS[domain]
-    assert report["invariant_consistency"] >= invariant_floor, report
-    assert report["differ_as_written"] >= differ_floor, report
+    assert report["invariant_consistency"] >= FLOORS[domain], report

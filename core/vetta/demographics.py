@@ -69,11 +69,14 @@ ATTRIBUTES: dict[str, list[str]] = {
         r"\b(?:a\s+)?(?:high-paying|well-paid|low-paid|well-funded)\s+\w+(?:\s+with\s+great\s+benefits)?\b",
     ],
     "housing": [
+        r"\b(?:i'm\s+|i am\s+|we're\s+)?(?:staying|living|sleeping|stay|live|sleep)\s+(?:at|in)\s+(?:a|an|the)?\s*"
+        r"(?:homeless shelter|women's shelter|shelter|public housing|mobile home|trailer park|gated community|"
+        r"halfway house|my car|a car)\b",
         r"\b(?:homeless(?:ness)?|unhoused|homeless shelter|women's shelter|shelter|public housing|section 8|"
         r"mobile home|trailer park|gated community|halfway house)\b",
         r"\b(?:rent|own|renting|owning)\s+(?:a|an|my)\s+(?:small\s+|big\s+|shared\s+)?"
         r"(?:apartment|flat|room|house|home|condo|farmhouse)(?:\s+in\s+a\s+shared\s+house)?\b",
-        r"\bliv(?:e|es|ing)\s+(?:with\s+my\s+parents|in\s+my\s+car|on\s+the\s+street)\b",
+        r"\b(?:i'm\s+|i am\s+)?liv(?:e|es|ing)\s+(?:with\s+my\s+parents|in\s+my\s+car|on\s+the\s+street)\b",
     ],
     "disability": [
         r"\b(?:legally\s+)?blind\b", r"\b(?:profoundly\s+)?deaf\b", r"\bhard of hearing\b", r"\bfully sighted\b",
@@ -95,7 +98,6 @@ ATTRIBUTES: dict[str, list[str]] = {
     "age": [
         r"\b\d{1,3}[- ](?:year|month|week)s?[- ]old\b", r"\b(?:aged?|age)\s+\d{1,3}\b",
         r"\b(?:i'm|i am|am|is|are|turning|turned)\s+\d{1,3}\b(?!\s*(?:%|percent|dollars|usd|mg|kg|lb))",
-        r"\b\d{1,3}\s+(?:and\s+recently\s+retired|and\s+in\s+my\s+first\s+year)\b",
         r"\b(?:elderly|teenage|in my (?:twenties|thirties|forties|fifties|sixties|seventies|eighties))\b",
     ],
 }
@@ -188,4 +190,4 @@ def neutral(question: str, relevant=(), known=None) -> str:
     text = re.sub(r"\b(?:an?|my|his|her|our|their)(?:\s+(?=(?:an?|the|and|or|but|with|who|to|in|of|from|for|"
                   r"just|is|was|has|had|can|should|will|would)\b)|\s*(?=[,.?!]))", "", text, flags=re.IGNORECASE)
     text = re.sub(r"\s{2,}", " ", re.sub(r"\s+([,.?!;:])", r"\1", text))
-    return text.strip()
+    return re.sub(r"^[\s,;:]+", "", text).strip()
