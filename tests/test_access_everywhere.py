@@ -99,3 +99,17 @@ def test_the_hub_is_offline_unless_downloads_are_allowed(fake_assistant, monkeyp
     assert ok and "packaged" in how
     ok, how = offline.availability("st:some-org/not-cached-model")
     assert not ok and "huggingface-cli download some-org/not-cached-model" in how
+
+
+def test_eval_and_the_audit_log_show_a_user_only_their_own(make, vetta_home):
+    from vetta.evaluation import EvalQuestion, run_eval_set
+
+    alice, bob = make("alice"), make("bob")
+    question = EvalQuestion(id="q1", question=QUESTION, answerable=True, gold=["cardiology.md"])
+    report = run_eval_set(alice, [question])
+    assert "CARDIOSECRET" not in json.dumps(report, default=str)
+    bob.ask(QUESTION)
+    mine = alice.audit_log()
+    assert mine and {entry["user"] for entry in mine} == {"alice"}
+    assert "cardiology.md" not in json.dumps(mine)
+    assert "CARDIOSECRET" not in json.dumps(mine)

@@ -241,6 +241,13 @@ class Assistant:
             report.models.append({"role": role, "spec": spec, "available": ok, "how": how})
         return report
 
+    def audit_log(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """This caller's audit entries in this domain (an operator's: everyone's), oldest first."""
+        from . import audit
+
+        user = None if self.operator else audit.answer_user(self.user)
+        return audit.entries(self.home, domain=self.domain, user=user, limit=limit)
+
     # --- review -------------------------------------------------------------------------------------
     def pending(self) -> list[dict[str, Any]]:
         """Versions no one has signed off (that this caller may see), each with the version served instead."""
