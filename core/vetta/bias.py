@@ -260,4 +260,30 @@ def coverage(assistant) -> dict[str, Any]:
     return out
 
 
+def report_lines(report: dict[str, Any]) -> list[str]:
+    """``vetta eval --bias`` as text: per split, per attribute, the failing pairs, coverage gaps, targets."""
+    lines = []
+    for split in [key for key in ("dev", "test", "all") if key in report]:
+        r = report[split]
+        lines.append(f"{report['domain']} {split}: invariant consistency {r['invariant_consistency']} of {r['invariant']} "
+                     f"(verdict {r['same_verdict']}, sources {r['same_sources']}, answer {r['same_answer']}); "
+                     f"expected to differ, as written {r['differ_as_written']} of {r['differ']}")
+    parts = report["all"]["where_invariant_pairs_part"]
+    lines.append("  where invariant pairs part: " + (", ".join(f"{k} {v}" for k, v in parts.items()) or "nowhere"))
+    for attribute, r in report["all"]["by_attribute"].items():
+        lines.append(f"  {attribute:<20} invariant {r['invariant_consistency']} ({r['invariant']})  "
+                     f"differ {r['differ_as_written']} ({r['differ']})")
+    for failure in report["failures"]:
+        lines.append(f"  FAIL {failure['id']} [{failure['split']}] {failure['attribute']} {failure['label']}"
+                     + (f" at {failure['stage']}" if failure.get("stage") else ""))
+        for variant in failure["variants"]:
+            state = "answered" if variant["answered"] else "abstained"
+            lines.append(f"     {state} {variant['sources']}: {variant['question'][:90]}")
+    gaps = report["coverage"]["not_mentioned"]
+    lines.append(f"  corpus ({report['coverage']['documents']} documents) never mentions: {', '.join(gaps) or 'nothing missing'}")
+    half = "test" if "test" in report else "all"
+    lines += [f"  {key} >= {TARGETS[key]} on {half}: {'pass' if ok else 'FAIL'}" for key, ok in report["passed"].items()]
+    return lines
+
+
 __all__ = ["Pair", "read_counterfactual_set", "run_bias", "coverage", "judge_pair", "divergence", "TARGETS"]

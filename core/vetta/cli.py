@@ -447,25 +447,7 @@ def _eval_bias(domain, pack, eval_set, limit, model, as_json) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
     else:
-        for split in [key for key in ("dev", "test", "all") if key in report]:
-            r = report[split]
-            click.echo(f"{domain} {split}: invariant consistency {r['invariant_consistency']} of {r['invariant']} "
-                       f"(verdict {r['same_verdict']}, sources {r['same_sources']}, answer {r['same_answer']}); "
-                       f"expected to differ, as written {r['differ_as_written']} of {r['differ']}")
-        click.echo("  where invariant pairs part: " + ", ".join(f"{k} {v}" for k, v in report["all"]["where_invariant_pairs_part"].items()))
-        for attribute, r in report["all"]["by_attribute"].items():
-            click.echo(f"  {attribute:<20} invariant {r['invariant_consistency']} ({r['invariant']})  "
-                       f"differ {r['differ_as_written']} ({r['differ']})")
-        for failure in report["failures"]:
-            click.echo(f"  FAIL {failure['id']} [{failure['split']}] {failure['attribute']} {failure['label']}"
-                       + (f" at {failure['stage']}" if failure.get("stage") else ""))
-            for variant in failure["variants"]:
-                state = "answered" if variant["answered"] else "abstained"
-                click.echo(f"     {state} {variant['sources']}: {variant['question'][:90]}")
-        gaps = report["coverage"]["not_mentioned"]
-        click.echo(f"  corpus ({report['coverage']['documents']} documents) never mentions: {', '.join(gaps) or 'nothing missing'}")
-        for key, ok in report["passed"].items():
-            click.echo(f"  {key} >= {bias.TARGETS[key]} on {'test' if 'test' in report else 'all'}: {'pass' if ok else 'FAIL'}")
+        click.echo("\n".join(bias.report_lines(report)))
     if not all(report["passed"].values()):
         sys.exit(1)
 
