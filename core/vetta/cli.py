@@ -341,7 +341,7 @@ def ask(domain, question, model, k, groups, as_json):
 def audit(domain, user, limit, as_json):
     """Show the audit log: every question asked, its (PII-redacted) answer, sources and guardrail events."""
     from . import audit as audit_log
-    from .config import resolve_home
+    from .home import resolve_home
 
     found = audit_log.entries(resolve_home(), domain=domain, user=user, limit=limit or None)
     if as_json:

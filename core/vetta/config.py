@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
+from .home import resolve_home  # noqa: F401  (re-exported: it lived here)
 
 DEFAULT_EMBEDDER = "st:all-MiniLM-L6-v2"
 DEFAULT_MODEL = "local:smollm2-135m-instruct"  # llama.cpp when installed, else transformers
@@ -126,17 +127,6 @@ class Settings(BaseModel):
         ("ORGANIZATION",), description="PII types left in place; company and agency names are what finance "
         "and science documents are about, and HIPAA's Safe Harbor list does not include them",
     )
-
-
-def resolve_home(home: str | os.PathLike | None = None) -> Path:
-    """``home`` if given, else ``$VETTA_HOME``, else the platform's user data dir."""
-    if home:
-        return Path(home).expanduser()
-    if os.environ.get("VETTA_HOME"):
-        return Path(os.environ["VETTA_HOME"]).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("vetta"))
 
 
 def load_settings(
