@@ -10,20 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+# the child process uses the suite's own FakeBackends plugin (tests/conftest.py)
 FAKE_CLI = '''
 import sys
-from vetta import hookimpl
+sys.path.insert(0, {tests!r})
+from conftest import FakeBackends
 from vetta.plugins import get_plugin_manager, get_registry
-from vetta.testing import FakeEmbedder, FakeModel
-
-class FakeBackends:
-    @hookimpl
-    def register_embedders(self, register):
-        register("fake", lambda model, settings: FakeEmbedder())
-
-    @hookimpl
-    def register_models(self, register):
-        register("fake", lambda model, settings, home: FakeModel())
 
 get_plugin_manager().register(FakeBackends())
 get_registry.cache_clear()
@@ -78,5 +70,5 @@ def write_config(home: Path) -> None:
 
 def fake_cli(tmp: Path) -> list[str]:
     script = tmp / "fake_vetta.py"
-    script.write_text(FAKE_CLI)
+    script.write_text(FAKE_CLI.format(tests=str(Path(__file__).resolve().parent)))
     return [sys.executable, str(script)]

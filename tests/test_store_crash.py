@@ -99,6 +99,21 @@ def check_agreement(home: Path, folder: Path, chroma_url: str | None) -> dict:
     return figures
 
 
+def ingested(tmp_path: Path, seed: int, chroma_url: str | None):
+    """A home with the fake backends and a folder of FILES files, ingested once by the CLI in a child
+    process: (rng, home, folder, the command, its environment, seconds the ingest took)."""
+    rng = random.Random(seed)
+    home = tmp_path / "home"
+    write_config(home)
+    folder = make_folder(tmp_path, rng)
+    vetta = fake_cli(tmp_path)
+    env = cli_env(home, chroma_url)
+    started = time.perf_counter()
+    first = subprocess.run(vetta + ["ingest", "general", str(folder)], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    return rng, home, folder, vetta, env, time.perf_counter() - started
+
+
 def journal_rows(home: Path) -> int:
     db = sqlite3.connect(home / "domains" / "general" / "catalog.sqlite", timeout=60)
     try:
@@ -118,16 +133,7 @@ def record(name: str, figures: dict) -> None:
 
 
 def test_sigkill_at_random_moments_loses_nothing(tmp_path, chroma_url):
-    rng = random.Random(14)
-    home = tmp_path / "home"
-    write_config(home)
-    folder = make_folder(tmp_path, rng)
-    vetta = fake_cli(tmp_path)
-    env = cli_env(home, chroma_url)
-    started = time.perf_counter()
-    first = subprocess.run(vetta + ["ingest", "general", str(folder)], env=env, cwd=tmp_path, capture_output=True, text=True)
-    assert first.returncode == 0, first.stderr
-    full_run = time.perf_counter() - started
+    rng, home, folder, vetta, env, full_run = ingested(tmp_path, 14, chroma_url)
     counter = [FILES]
     kills = rounds = mid_write = 0
     while kills < KILLS:
@@ -202,14 +208,7 @@ print(json.dumps(stats))
 
 
 def test_readers_never_fail_or_cite_what_the_catalog_does_not_hold(tmp_path, chroma_url):
-    rng = random.Random(41)
-    home = tmp_path / "home"
-    write_config(home)
-    folder = make_folder(tmp_path, rng)
-    vetta = fake_cli(tmp_path)
-    env = cli_env(home, chroma_url)
-    first = subprocess.run(vetta + ["ingest", "general", str(folder)], env=env, cwd=tmp_path, capture_output=True, text=True)
-    assert first.returncode == 0, first.stderr
+    rng, home, folder, vetta, env, _ = ingested(tmp_path, 41, chroma_url)
     script = tmp_path / "reader.py"
     script.write_text(READER)
     readers = [

@@ -225,34 +225,33 @@ def pending(domain, as_json):
     _versions_out(Assistant(domain, operator=True).pending(), as_json, f"nothing pending review in {domain}")
 
 
-@cli.command()
-@click.argument("domain")
-@click.argument("source")
-@click.option("--reviewer", required=True, help="Who reviewed this version.")
-@click.option("--note", default="", help="What was reviewed, or why.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@home_option
-def approve(domain, source, reviewer, note, as_json):
+def _decision(function):
+    """A reviewer's decision on the newest pending version of SOURCE, printed as that version (audited)."""
+
+    @cli.command(function.__name__, help=function.__doc__)
+    @click.argument("domain")
+    @click.argument("source")
+    @click.option("--reviewer", required=True, help="Who reviewed this version.")
+    @click.option("--note", default="", help="What was reviewed, or why it is refused.")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @home_option
+    def command(domain, source, reviewer, note, as_json):
+        from .api import Assistant
+
+        assistant = Assistant(domain, operator=True, user=reviewer)
+        _versions_out([getattr(assistant, function.__name__)(source, reviewer=reviewer, note=note)], as_json, "")
+
+    return command
+
+
+@_decision
+def approve():
     """Sign off the newest pending version of SOURCE and serve it (audited)."""
-    from .api import Assistant
-
-    _versions_out([Assistant(domain, operator=True, user=reviewer).approve(source, reviewer=reviewer, note=note)],
-                  as_json, "")
 
 
-@cli.command()
-@click.argument("domain")
-@click.argument("source")
-@click.option("--reviewer", required=True, help="Who reviewed this version.")
-@click.option("--note", default="", help="Why it is refused.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@home_option
-def reject(domain, source, reviewer, note, as_json):
+@_decision
+def reject():
     """Refuse the newest pending version of SOURCE; the last approved one serves (audited)."""
-    from .api import Assistant
-
-    _versions_out([Assistant(domain, operator=True, user=reviewer).reject(source, reviewer=reviewer, note=note)],
-                  as_json, "")
 
 
 @cli.command()

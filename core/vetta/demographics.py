@@ -110,7 +110,7 @@ def _countries() -> str:
     names = set()
     for country in pycountry.countries:
         for attr in ("name", "common_name"):
-            value = getattr(country, attr, None) if attr == "name" or hasattr(country, attr) else None
+            value = getattr(country, attr, None)
             if value and "," not in value:
                 names.add(re.escape(value))
     names.update(["the US", "the USA", "the UK", "America", "the Philippines", "Vietnam", "Russia", "Iran",

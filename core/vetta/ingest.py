@@ -198,7 +198,7 @@ class Ingestor:
                     self._fail(report, path, f"{type(error).__name__}: {error}")
             self._flush(report)
             if sync:
-                self._sync(paths, options, seen, report)
+                self._sync(paths, seen, report)
         return report
 
     def _fail(self, report: IngestReport, path: Path, problem: str) -> None:
@@ -211,7 +211,7 @@ class Ingestor:
         report.failed += 1
         report.failures.append((str(path), problem))
 
-    def _sync(self, roots: list[Path], options: IngestOptions, seen: set[str], report: IngestReport) -> None:
+    def _sync(self, roots: list[Path], seen: set[str], report: IngestReport) -> None:
         """Remove stored files that were read from under ``roots`` and are no longer there."""
         folders = [root.resolve() for root in roots if root.is_dir()]
         for file, stored in sorted(self.store.catalog.file_paths().items()):

@@ -19,7 +19,6 @@ class Finding:
     problem: str
     count: int
     examples: list[str] = field(default_factory=list)
-    repaired: bool = False
 
 
 @dataclass
@@ -36,7 +35,7 @@ class DoctorReport:
 
     @property
     def ok(self) -> bool:
-        return all(finding.repaired for finding in self.findings) and all(m["available"] for m in self.models)
+        return not self.findings and all(m["available"] for m in self.models)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"ok": self.ok}
@@ -44,6 +43,15 @@ class DoctorReport:
 
 def _query(store: DomainStore, sql: str) -> list[tuple]:
     return [tuple(row) for row in store.catalog._db.execute(sql)]
+
+
+# what each catalog check selects; examine reports these rows, repair mends the same rows
+ORPHAN_CHUNKS = "SELECT c.id FROM chunks c LEFT JOIN documents d ON d.source = c.source WHERE d.source IS NULL"
+WRONG_COUNTS = ("SELECT d.source FROM documents d "
+                "WHERE d.n_chunks != (SELECT COUNT(*) FROM chunks c WHERE c.source = d.source)")
+EMPTY_FILES = ("SELECT f.file FROM files f WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.file = f.file) "
+               "AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.file = f.file)")
+DUPLICATE_FILES = "SELECT path FROM files WHERE path IS NOT NULL GROUP BY path HAVING COUNT(*) > 1"
 
 
 def examine(store: DomainStore) -> DoctorReport:
@@ -62,15 +70,12 @@ def examine(store: DomainStore) -> DoctorReport:
     add("journal", "vector writes journaled by a process that did not finish", [f"{op}:{i}" for op, i in catalog.journal()])
     add("missing-vectors", "chunks in the catalog without a vector (not found by dense retrieval)", sorted(chunk_ids - vector_ids))
     add("orphan-vectors", "vectors no catalog chunk holds (never returned, but they take space)", sorted(vector_ids - chunk_ids))
-    add("orphan-chunks", "chunks whose document is not in the catalog",
-        [row[0] for row in _query(store, "SELECT c.id FROM chunks c LEFT JOIN documents d ON d.source = c.source WHERE d.source IS NULL")])
+    add("orphan-chunks", "chunks whose document is not in the catalog", [r[0] for r in _query(store, ORPHAN_CHUNKS)])
     add("chunk-counts", "documents whose chunk count disagrees with their chunks",
-        [row[0] for row in _query(store, "SELECT d.source FROM documents d WHERE d.n_chunks != (SELECT COUNT(*) FROM chunks c WHERE c.source = d.source)")])
+        [r[0] for r in _query(store, WRONG_COUNTS)])
     add("empty-files", "files marked stored that hold no document (the next ingest would skip them)",
-        [row[0] for row in _query(store, "SELECT f.file FROM files f WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.file = f.file) "
-                                          "AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.file = f.file)")])
-    add("duplicate-files", "one file on disk stored under two names",
-        [row[0] for row in _query(store, "SELECT path FROM files WHERE path IS NOT NULL GROUP BY path HAVING COUNT(*) > 1")])
+        [r[0] for r in _query(store, EMPTY_FILES)])
+    add("duplicate-files", "one file on disk stored under two names", [r[0] for r in _query(store, DUPLICATE_FILES)])
     generation = catalog.generation
     folder = store.lexical._path(generation)
     if (folder / "ids.json").exists():
@@ -89,7 +94,7 @@ def repair(store: DomainStore, embed: Callable[[list[str]], Any]) -> DoctorRepor
         done: dict[str, int] = {"journal_" + key: value for key, value in recovered.items() if value}
         for finding in report.findings:
             if finding.check == "orphan-chunks":
-                rows = _query(store, "SELECT c.id FROM chunks c LEFT JOIN documents d ON d.source = c.source WHERE d.source IS NULL")
+                rows = _query(store, ORPHAN_CHUNKS)
                 with store.catalog.transaction() as db:
                     db.executemany("DELETE FROM chunks WHERE id = ?", rows)
                     db.executemany("INSERT OR IGNORE INTO journal VALUES (?, 'delete')", rows)
@@ -98,13 +103,10 @@ def repair(store: DomainStore, embed: Callable[[list[str]], Any]) -> DoctorRepor
                 with store.catalog.transaction() as db:
                     db.execute("UPDATE documents SET n_chunks = (SELECT COUNT(*) FROM chunks c WHERE c.source = documents.source)")
             elif finding.check == "empty-files":
-                for file in finding.examples if finding.count <= 5 else [r[0] for r in _query(
-                        store, "SELECT f.file FROM files f WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.file = f.file) "
-                               "AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.file = f.file)")]:
+                for (file,) in _query(store, EMPTY_FILES):
                     store.catalog.forget_file(file)
             elif finding.check == "duplicate-files":
                 continue  # which name is right is the user's call: `vetta remove` one of them
-            finding.repaired = finding.check != "duplicate-files"
             done[finding.check] = finding.count
         chunk_ids = {row[0] for row in _query(store, "SELECT id FROM chunks")}
         vector_ids = store.vectors.all_ids()
@@ -125,6 +127,4 @@ def repair(store: DomainStore, embed: Callable[[list[str]], Any]) -> DoctorRepor
         store.lexical._generation = -1
     after = examine(store)
     after.repaired = done
-    for finding in after.findings:
-        finding.repaired = False
     return after
