@@ -4,6 +4,9 @@
     .venv/bin/python bench/ingest_bench.py --limit 500           # a quick look
     .venv/bin/python bench/ingest_bench.py --split train --sweep # choose fusion settings on train queries
 
+The report names the CPU and its instruction sets (bench/machine.py) and the physical floor (bench/floor.py):
+tokens embedded x FLOPs per token / this machine's measured GEMM rate, and each pipeline's share of it.
+
 Each pipeline runs in its own subprocess (so each has its own peak RSS) on the same machine, one after the
 other. The baseline is what a LangChain user writes: load, split with the same splitter and settings,
 ``Chroma.from_documents`` with ``HuggingFaceEmbeddings`` over the same packaged all-MiniLM-L6-v2.
@@ -24,6 +27,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from floor import default_model_path, floor  # noqa: E402
+from machine import describe  # noqa: E402
+
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "scifact"
 CHUNK_SIZE, CHUNK_OVERLAP = 1000, 150
 CHUNKS_PER_QUERY = 40  # enough chunks to fill 10 distinct documents
@@ -122,7 +129,7 @@ def run_vetta(args) -> dict:
     started = time.perf_counter()
     again = assistant.ingest([corpus])
     reingest_s = time.perf_counter() - started
-    assert again.chunks_embedded == 0 and again.unchanged == len(records), again.summary()
+    assert again.chunks_embedded == 0 and again.unchanged == report.added, again.summary()
     chunks = report.chunks_embedded
     doc_ids = {r["_id"] for r in records}
 
@@ -156,6 +163,21 @@ def run_vetta(args) -> dict:
     return out
 
 
+def physical_floor(args, results: dict) -> dict:
+    """Tokens embedded, FLOPs per token, this machine's GEMM rates, and each pipeline's share of the floor."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
+    texts = [chunk for r in corpus_records(args.data, args.limit)
+             for chunk in splitter.split_text(f"{r['title']}\n{r['text']}" if r.get("title") else r["text"])]
+    out = floor(default_model_path(), texts)
+    out["share_of_floor"] = {
+        name: {precision: round(seconds / result["ingest_s"], 3) for precision, seconds in out["floor_s"].items()}
+        for name, result in results.items()
+    }
+    return out
+
+
 def load_eval(args):
     from vetta.evaluation import read_qrels, read_queries
 
@@ -171,6 +193,7 @@ def main() -> None:
     parser.add_argument("--settings", default="{}", help="JSON of vetta settings to override")
     parser.add_argument("--only", choices=["baseline", "vetta"], help=argparse.SUPPRESS)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--no-floor", action="store_true", help="skip the physical-floor report (bench/floor.py)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON report here")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -188,7 +211,10 @@ def main() -> None:
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         results[pipeline] = json.loads(next(line for line in output.splitlines() if line.startswith("RESULT "))[7:])
         print(json.dumps(results[pipeline], indent=2), flush=True)
-    report = {"split": args.split, "machine": f"{os.cpu_count()} cores", "results": results}
+    report = {"split": args.split, "machine": describe(), "results": results}
+    if not args.no_floor:
+        report["floor"] = physical_floor(args, results)
+        print(json.dumps(report["floor"], indent=2))
     if "baseline" in results:
         base, ours = results["baseline"], results["vetta"]
         report["ratios"] = {
