@@ -22,9 +22,10 @@ if [ "${VETTA_LLAMACPP:-1}" != 0 ]; then
   echo "building llama-cpp-python (one time, 10-15 minutes; VETTA_LLAMACPP=0 skips it)" >&2
   # A portable build (AVX2 kernels, no -march=native): the native build made on a 2-core AVX-512/AMX
   # virtual machine crashed (general protection fault in libggml-cpu) on its first generated token there.
-  # Set CMAKE_ARGS yourself to build natively; pip caches the built wheel whatever the flags were.
+  # Set CMAKE_ARGS yourself to build natively. --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS, and a
+  # cached native wheel made the suite segfault (a fresh clone's set-up reused it); about 3 min to rebuild.
   CMAKE_ARGS=${CMAKE_ARGS:--DGGML_NATIVE=OFF} \
-  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} "${PIP[@]}" -e ".[llamacpp]" \
+  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} "${PIP[@]}" --no-cache-dir -e ".[llamacpp]" \
     || echo "warning: llama-cpp-python did not build; answers will use transformers (slower)" >&2
 fi
 
