@@ -2,7 +2,7 @@
 
     python bench/floor.py                      # GEMM rates (fp32, bf16, int8) and the embedder's FLOPs per token
 
-floor time = tokens embedded x FLOPs per token / the machine's best measured GEMM rate for that precision.
+floor time = tokens embedded x FLOPs per token / the machine's GEMM rate, measured for that precision.
 A pipeline's share of the floor = floor time / its measured ingest time (1.0 = nothing left but arithmetic).
 FLOPs per token count the transformer's matrix products (Q, K, V, output, two feed-forward layers) and the
 attention products at the batch's sequence length; layer norms, softmax and pooling are left out, so the
@@ -78,8 +78,8 @@ def default_model_path() -> str:
     return resolve_model_path(DEFAULT_EMBEDDER.split(":", 1)[1])
 
 
-def floor(model_path: str, texts: list[str], rates: dict | None = None) -> dict:
-    rates = rates or gemm_rates()
+def floor(model_path: str, texts: list[str]) -> dict:
+    rates = gemm_rates()
     tokens, mean_len = tokens_embedded(model_path, texts)
     per_token = flops_per_token(model_path, mean_len)
     total = tokens * per_token

@@ -42,6 +42,11 @@ def corpus_records(data: Path, limit: int | None) -> list[dict]:
     return records[:limit] if limit else records
 
 
+def record_text(record: dict) -> str:
+    """A record as both pipelines chunk it: title, a line break, the abstract."""
+    return f"{record['title']}\n{record['text']}" if record.get("title") else record["text"]
+
+
 def write_corpus(records: list[dict], folder: Path) -> Path:
     path = folder / "corpus.jsonl"
     path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
@@ -87,7 +92,7 @@ def run_baseline(args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
     started = time.perf_counter()
     docs = [
-        Document(page_content=f"{r['title']}\n{r['text']}" if r.get("title") else r["text"], metadata={"doc_id": r["_id"]})
+        Document(page_content=record_text(r), metadata={"doc_id": r["_id"]})
         for r in records
     ]
     chunks = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP).split_documents(docs)
@@ -169,7 +174,7 @@ def physical_floor(args, results: dict) -> dict:
 
     splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
     texts = [chunk for r in corpus_records(args.data, args.limit)
-             for chunk in splitter.split_text(f"{r['title']}\n{r['text']}" if r.get("title") else r["text"])]
+             for chunk in splitter.split_text(record_text(r))]
     out = floor(default_model_path(), texts)
     out["share_of_floor"] = {
         name: {precision: round(seconds / result["ingest_s"], 3) for precision, seconds in out["floor_s"].items()}
