@@ -173,6 +173,7 @@ class Assistant:
             prefix=prefix,
             redact_pii=self.settings.redact_pii,
             pii_keep=self.settings.pii_keep,
+            pii_scan=self.settings.pii_scan,
         )
         loaders = loader_table(get_registry().loaders)
         ingestor = Ingestor(self.store, self.embedder, loaders, progress)

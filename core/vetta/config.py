@@ -123,6 +123,11 @@ class Settings(BaseModel):
         False, description="replace PII with typed placeholders at ingest, before anything is chunked or stored "
         "(healthcare: on); answers are always redacted before they are shown",
     )
+    pii_scan: bool = Field(
+        True, description="without redact_pii: scan each document for PII once at ingest and record where it is "
+        "(offsets and types only), so that answers and retrieved passages are redacted without scanning every "
+        "passage again on every query (vetta.pii_spans); off: ingest skips the scan and display scans instead",
+    )
     pii_keep: tuple[str, ...] = Field(
         ("ORGANIZATION",), description="PII types left in place; company and agency names are what finance "
         "and science documents are about, and HIPAA's Safe Harbor list does not include them",

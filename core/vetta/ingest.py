@@ -52,6 +52,8 @@ class IngestOptions:
     prefix: str = ""
     redact_pii: bool = False
     pii_keep: tuple[str, ...] = ("ORGANIZATION",)
+    pii_scan: bool = True
+    """Without ``redact_pii``: record where each document's PII is (vetta.pii_spans), for display."""
 
 
 ProgressCallback = Callable[[str, int], None]
@@ -348,20 +350,31 @@ def _checked_date(path: str, value: str) -> str:
 
 
 def _redaction_tag(options: IngestOptions, flipped: bool = False) -> str:
-    """Part of a file's fingerprint: a file stored before redaction was turned on is not skipped as unchanged."""
-    return f"+pii-redacted:{','.join(sorted(options.pii_keep))}" if options.redact_pii != flipped else ""
+    """Part of a file's fingerprint: a file stored before redaction (or the PII scan) was turned on, or under
+    older recognisers, is not skipped as unchanged."""
+    from .pii_spans import scan_tag
+
+    if options.redact_pii != flipped:
+        return f"+pii-redacted:{','.join(sorted(options.pii_keep))}"
+    return f"+pii-scanned:{scan_tag(options.pii_keep)}" if options.pii_scan else ""
 
 
 def _redacted(item, options: IngestOptions):
-    """The loaded text with its PII replaced, and the counts per type in its metadata (vetta.privacy)."""
-    if not options.redact_pii:
-        return item
+    """The loaded text with its PII replaced, and the counts per type in its metadata (vetta.privacy); or,
+    without redaction, where its PII is (vetta.pii_spans), so that display need not scan it again."""
     from dataclasses import replace
 
-    from .privacy import count_fields, redact_document
+    from . import pii_spans
 
-    text, title, metadata, found = redact_document(item.text, item.title, item.metadata, options.pii_keep)
-    return replace(item, text=text, title=title, metadata={**metadata, **count_fields(found)})
+    if options.redact_pii:
+        from .privacy import count_fields, redact_document
+
+        text, title, metadata, found = redact_document(item.text, item.title, item.metadata, options.pii_keep)
+        fields = {**count_fields(found), **pii_spans.redacted_fields(options.pii_keep)}
+        return replace(item, text=text, title=title, metadata={**metadata, **fields})
+    if options.pii_scan:
+        return replace(item, metadata={**item.metadata, **pii_spans.scan_document(item.text, options.pii_keep)})
+    return item
 
 
 def _fingerprint(sha: str, provenance: Provenance, title: str, metadata: dict | None = None) -> str:

@@ -230,6 +230,9 @@ def analyzer():
                                          "DATE", "TIME"],
                 },
             }).create_engine()
+            for nlp in nlp_engine.nlp.values():  # presidio reads tokens, lemmas and entities, never the parse:
+                if "parser" in nlp.pipe_names:  # without it the same findings come about a fifth faster
+                    nlp.disable_pipe("parser")
             registry = RecognizerRegistry(supported_languages=["en"])
             registry.load_predefined_recognizers(nlp_engine=nlp_engine, languages=["en"])
             registry.add_recognizer(_rule_recognizer_class()(_RULES))
@@ -331,6 +334,7 @@ class Redaction:
                 self.counts[kind] = max(self.counts[kind], int(number))
         self.found: Counter[str] = Counter()
         self._done: dict[tuple[str, tuple[str, ...]], tuple[str, list[Finding]]] = {}
+        self._applied: dict[tuple[str, tuple], str] = {}
         self.names: dict[str, str] = {}  # names found so far in this document's texts, and their type
 
     def placeholder(self, kind: str, value: str) -> str:
@@ -383,6 +387,22 @@ class Redaction:
             if not _plausible(kind, value, source, text, start) or any(start < e and end > s for s, e in existing):
                 continue
             spans.append((start, end, kind, result.score))
+        return self._replace(text, spans, existing)
+
+    def apply(self, text: str, spans: list[tuple[int, int, str]]) -> str:
+        """``text`` with spans recorded by an earlier scan (``vetta.pii_spans``) replaced as ``redact`` would
+        replace them, names it knows from this answer's other texts included, and no analyzer pass."""
+        if not text or not text.strip():
+            return text
+        key = (text, tuple(spans))
+        if key not in self._applied:  # counted once, like a passage ``redact`` sees twice
+            existing = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)]
+            found = [(s, e, kind, 1.0) for s, e, kind in spans
+                     if e > s and not any(s < end and e > start for start, end in existing)]
+            self._applied[key] = self._replace(text, found, existing)[0]
+        return self._applied[key]
+
+    def _replace(self, text: str, spans, existing) -> tuple[str, list[Finding]]:
         spans = _resolve(_propagate(text, _resolve(spans), self.names))
         for start, end, kind, _ in spans:
             if kind in ("PERSON", "ORGANIZATION"):
@@ -442,13 +462,27 @@ def redact_answer(answer, keep: Iterable[str] = ()):
     """An ``Answer`` with PII replaced in everything the caller reads (its text, sentences and their
     evidence, citation quotes, hit texts), one set of placeholders for all of them, new numbers never
     reusing a placeholder already in the passages; the counts per type; and the ``Redaction``, so that
-    the audit entry names the same person with the same placeholder."""
+    the audit entry names the same person with the same placeholder.
+
+    Passages whose document was scanned at ingest (``vetta.pii_spans``), and quotes taken from them, get
+    their recorded spans replaced; only the rest (what a model wrote, passages no usable scan covers) goes
+    through the analyzer."""
     from dataclasses import replace
+
+    from .pii_spans import spans_in, stored_spans, without_scan_fields
 
     texts = [answer.text] + [hit.text for hit in answer.hits] + [c.quote for c in answer.citations]
     redaction = Redaction(reserved=texts)
+    keep = tuple(keep)
+    covered = [(hit, spans) for hit in answer.hits
+               if (spans := stored_spans(hit.metadata, keep)) is not None and hit.text]
 
     def clean(text: str) -> str:
+        for hit, spans in covered:
+            at = hit.text.find(text) if text else -1
+            if at >= 0:
+                begin = hit.start + at
+                return redaction.apply(text, spans_in(spans, begin, begin + len(text)))
         return redaction.redact(text, keep)[0]
 
     def sentences(items):
@@ -462,7 +496,7 @@ def redact_answer(answer, keep: Iterable[str] = ()):
         sentences=sentences(answer.sentences),
         removed=sentences(answer.removed),
         citations=tuple(replace(c, quote=clean(c.quote)) for c in answer.citations),
-        hits=tuple(replace(h, text=clean(h.text)) for h in answer.hits),
+        hits=tuple(replace(h, text=clean(h.text), metadata=without_scan_fields(h.metadata)) for h in answer.hits),
     )
     return shown, dict(sorted(redaction.found.items())), redaction
 

@@ -190,7 +190,7 @@ def passages(parts: Parts, query: str, k: int | None = None, filters: dict[str, 
         result = guard_passages(parts, ask) if ask.hits else None
     if result is None:
         result = Answer(question=query, text="", domain=parts.domain, hits=tuple(ask.hits),
-                        events=tuple(ask.events), reason="retrieve")
+                        events=tuple(ask.events), reason="")  # the audit entry says kind "retrieve"
     result, redaction = redact(parts, result)
     audit(parts, result, redaction, kind="retrieve")
     return list(result.hits) if not result.abstained else []
