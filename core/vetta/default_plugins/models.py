@@ -22,7 +22,7 @@ def _openai_compatible(model, settings, home):
 def _llama_cpp(model, settings, home):
     from ..models.llama_cpp import LlamaCppModel
 
-    return LlamaCppModel(model)
+    return LlamaCppModel(model, cache_dir=home / "models")
 
 
 def _local(model, settings, home):

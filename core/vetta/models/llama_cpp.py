@@ -12,14 +12,16 @@ from pathlib import Path
 
 from ..errors import ConfigError, ModelError
 from .base import Model
+from .native_probe import check_llama_cpp
 from .transformers_local import SMOLLM2, packaged_smollm2_gguf
 
 
 class LlamaCppModel(Model):
-    def __init__(self, model: str, context: int = 4096):
+    def __init__(self, model: str, context: int = 4096, cache_dir: Path | None = None):
         self.id = f"llamacpp:{model}"
         self.model_name = model
         self.context = context
+        self.cache_dir = cache_dir
         self._llm = None
         self._lock = threading.Lock()
 
@@ -41,8 +43,10 @@ class LlamaCppModel(Model):
                         "the llamacpp backend needs llama-cpp-python: pip install 'vetta[llamacpp]' "
                         "(it compiles llama.cpp, about 10 minutes on 2 cores)"
                     ) from error
+                path = self._path()
+                check_llama_cpp(path, self.cache_dir)  # a build that crashes kills a child, not the caller
                 self._llm = Llama(
-                    model_path=str(self._path()), n_ctx=self.context, n_threads=os.cpu_count(), verbose=False
+                    model_path=str(path), n_ctx=self.context, n_threads=os.cpu_count(), verbose=False
                 )
         return self._llm
 
