@@ -16,13 +16,33 @@ def test_packaged_minilm_embeds_offline_and_bf16_matches_fp32():
     from vetta.models.sentence_transformers import SentenceTransformerEmbedder
 
     texts = ["Metformin is first-line for type 2 diabetes.", "The stock market fell on Tuesday."]
-    fp32 = SentenceTransformerEmbedder("all-MiniLM-L6-v2", dtype="float32").embed(texts)
-    bf16 = SentenceTransformerEmbedder("all-MiniLM-L6-v2", dtype="bfloat16").embed(texts)
+    fp32 = SentenceTransformerEmbedder("all-MiniLM-L6-v2", dtype="float32", query_runtime="torch").embed(texts)
+    bf16 = SentenceTransformerEmbedder("all-MiniLM-L6-v2", dtype="bfloat16", query_runtime="torch").embed(texts)
     assert fp32.shape == (2, 384)
     assert np.allclose(np.linalg.norm(fp32, axis=1), 1.0, atol=1e-3)
     assert np.all((fp32 * bf16).sum(axis=1) > 0.99)
     query = SentenceTransformerEmbedder("all-MiniLM-L6-v2", dtype="float32").embed_query("diabetes drug")
     assert float(fp32[0] @ query) > float(fp32[1] @ query)
+
+
+def test_queries_go_through_the_int8_onnx_export_with_the_same_vectors():
+    """Queries run on onnxruntime with the packaged int8 export; their vectors must be the float32 model's:
+    cosine > 0.99 on texts of several lengths, truncation at 256 tokens included. Stored vectors (``embed``)
+    stay torch's."""
+    from vetta.models.sentence_transformers import SentenceTransformerEmbedder
+
+    texts = ["diabetes drug", "Metformin is first-line for type 2 diabetes.",
+             "The Federal Reserve raised its policy rate by a quarter point; markets had expected it. " * 3,
+             "GRACE-FO measures changes in Earth's gravity field to track water and ice. " * 30]
+    torch_only = SentenceTransformerEmbedder("all-MiniLM-L6-v2", dtype="float32", query_runtime="torch")
+    auto = SentenceTransformerEmbedder("all-MiniLM-L6-v2", dtype="float32")
+    assert auto._query_embedder() is not None and torch_only._query_embedder() is None
+    fp32 = torch_only.embed(texts)
+    int8 = np.stack([auto.embed_query(text) for text in texts])
+    assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-3)
+    assert np.all((fp32 * int8).sum(axis=1) > 0.99), (fp32 * int8).sum(axis=1)
+    assert not np.allclose(int8, fp32, atol=1e-4), "the int8 runtime answered, not torch"
+    assert np.allclose(auto.embed(texts), fp32, atol=1e-4), "stored vectors come from torch"
 
 
 def test_real_embedder_retrieval_end_to_end(vetta_home, corpus):

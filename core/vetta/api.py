@@ -95,7 +95,8 @@ class Assistant:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             backend, name = split_spec(self.settings.embedder, "st")
-            key = (backend, name, self.settings.embed_dtype, self.settings.embed_batch_size)
+            key = (backend, name, self.settings.embed_dtype, self.settings.embed_batch_size,
+                   self.settings.query_runtime)
             if key not in _embedders:
                 factories = get_registry().embedders
                 if backend not in factories:

