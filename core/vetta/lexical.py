@@ -56,6 +56,15 @@ class LexicalIndex:
             built, chunks = snapshot()
             self._build(built, chunks)
 
+    def publish(self, generation: int, snapshot) -> None:
+        """Make sure generation ``generation``'s index is on disk for readers, building it if missing, without
+        loading it here: a writer that changed nothing (an unchanged re-ingest) pays no bm25s import."""
+        with self._lock:
+            if self._generation == generation or (self._path(generation) / "ids.json").is_file():
+                return  # built folders appear whole (renamed into place), so one with ids.json is complete
+            built, chunks = snapshot()
+            self._build(built, chunks)
+
     def _path(self, generation: int) -> Path:
         return self.folder / f"g{generation:010d}"
 

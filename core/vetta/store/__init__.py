@@ -157,7 +157,7 @@ class DomainStore:
                 self.recover()
             yield self
             if first:
-                self.ensure_lexical()
+                self.lexical.publish(self.catalog.generation, self.catalog.snapshot)
                 self.lexical.prune(self.catalog.generation)
         finally:
             self.lock.release()
