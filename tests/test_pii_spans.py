@@ -111,3 +111,25 @@ def test_stored_spans_reads_only_a_compatible_tag():
     assert pii_spans.stored_spans(fields, ()) is None  # display redacts organisations the scan skipped
     assert pii_spans.stored_spans({}, ()) is None
     assert pii_spans.stored_spans({**fields, pii_spans.SPANS_FIELD: "not json"}, ("ORGANIZATION",)) is None
+
+
+def test_one_changed_record_is_scanned_again_and_the_others_keep_their_scan(fake_assistant, tmp_path, analysed):
+    import json
+
+    folder = tmp_path / "records"
+    folder.mkdir()
+    records = [{"_id": str(n), "title": f"Note {n}", "text": f"Visit {n}: Rafael Lindqvist reviewed chart {n}."}
+               for n in range(3)]
+    path = folder / "notes.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assistant = fake_assistant()
+    assistant.ingest([folder])
+    assert len([t for t in analysed if "reviewed chart" in t]) == 3
+    analysed.clear()
+    records[1]["text"] = "Visit 1: Rafael Lindqvist reviewed chart 1 again."
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert assistant.ingest([folder]).updated == 1
+    scanned = [t for t in analysed if "reviewed chart" in t]
+    assert len(scanned) == 1 and scanned[0].endswith(records[1]["text"])
+    for hit in assistant.retrieve("reviewed chart", k=3):
+        assert "Lindqvist" not in hit.text and "<PERSON_1>" in hit.text

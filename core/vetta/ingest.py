@@ -253,8 +253,9 @@ class Ingestor:
         loaded = load_file(path, self.loaders)
         seen_sources = set()
         for item in loaded:
-            item = _redacted(item, options)  # PII goes before anything is chunked, embedded or stored
             source = f"{file}#{item.record_id}" if item.record_id else file
+            # PII goes before anything is chunked, embedded or stored
+            item = _redacted(item, options, known.get(source), sha)
             seen_sources.add(source)
             doc = Document(
                 source=source,
@@ -359,9 +360,11 @@ def _redaction_tag(options: IngestOptions, flipped: bool = False) -> str:
     return f"+pii-scanned:{scan_tag(options.pii_keep)}" if options.pii_scan else ""
 
 
-def _redacted(item, options: IngestOptions):
+def _redacted(item, options: IngestOptions, before: tuple | None = None, file_sha: str = ""):
     """The loaded text with its PII replaced, and the counts per type in its metadata (vetta.privacy); or,
-    without redaction, where its PII is (vetta.pii_spans), so that display need not scan it again."""
+    without redaction, where its PII is (vetta.pii_spans), so that display need not scan it again. A record
+    whose stored version (``before``) has the same text and a scan under the same settings keeps that scan:
+    one changed record in a large file does not rescan the others."""
     from dataclasses import replace
 
     from . import pii_spans
@@ -373,7 +376,10 @@ def _redacted(item, options: IngestOptions):
         fields = {**count_fields(found), **pii_spans.redacted_fields(options.pii_keep)}
         return replace(item, text=text, title=title, metadata={**metadata, **fields})
     if options.pii_scan:
-        return replace(item, metadata={**item.metadata, **pii_spans.scan_document(item.text, options.pii_keep)})
+        same_text = before is not None and before[0] == (text_sha256(item.text) if item.record_id else file_sha)
+        fields = (same_text and pii_spans.recorded(before[3], options.pii_keep)) or pii_spans.scan_document(
+            item.text, options.pii_keep)
+        return replace(item, metadata={**item.metadata, **fields})
     return item
 
 

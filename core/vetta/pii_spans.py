@@ -42,6 +42,14 @@ def redacted_fields(keep: Iterable[str]) -> dict[str, str]:
     return {TAG_FIELD: scan_tag(keep), SPANS_FIELD: "[]"}
 
 
+def recorded(metadata: dict[str, Any], keep: Iterable[str]) -> dict[str, str] | None:
+    """The scan fields a stored document carries, when they were made under these settings (so a scan of
+    the same text would give them again), else None."""
+    if metadata.get(TAG_FIELD) != scan_tag(keep) or SPANS_FIELD not in metadata:
+        return None
+    return {TAG_FIELD: metadata[TAG_FIELD], SPANS_FIELD: metadata[SPANS_FIELD]}
+
+
 def stored_spans(metadata: dict[str, Any], keep: Iterable[str]) -> list[tuple[int, int, str]] | None:
     """The document's recorded spans of the types display redacts, or None when its scan cannot be trusted
     for this display (no scan, another recogniser version, or a type display redacts that ingest kept)."""
