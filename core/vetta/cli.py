@@ -354,6 +354,10 @@ def audit(domain, user, limit, as_json):
             click.echo(f"{entry['time']}  {entry['reviewer']}  {entry['domain']}  {entry['kind']}d "
                        f"{entry['source']} sha256:{entry['sha256'][:12]}" + (f"  ({entry['note']})" if entry["note"] else ""))
             continue
+        if entry.get("kind") == "request":
+            click.echo(f"{entry['time']}  {entry['user']}  {entry.get('domain') or '-'}  {entry['method']} "
+                       f"{entry['path']} -> {entry['status']} ({entry['ms']} ms)")
+            continue
         outcome = "abstained" if entry["abstained"] else "answered"
         cited = sorted({s["source"] for s in entry["sources"] if s["cited"]})
         click.echo(f"{entry['time']}  {entry['user']}  {entry['domain']}  {outcome}")
@@ -476,6 +480,12 @@ def doctor(domain, repair, as_json):
         click.echo("ok" if report.ok else f"run `vetta doctor {domain} --repair` to mend" if not repair else "not all mended")
     if not report.ok:
         sys.exit(1)
+
+
+from .server.commands import keys, serve  # noqa: E402  (click only; FastAPI loads when serving)
+
+cli.add_command(serve)
+cli.add_command(keys)
 
 
 def main() -> None:  # pragma: no cover - console script

@@ -153,6 +153,7 @@ def load_settings(
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{config_file}: not valid TOML ({error})") from error
         domains = data.pop("domains", {})
+        data.pop("serve", None)  # the service's own table (vetta.server.settings)
         values.update(data)
         values.update(domains.get(domain, {}))
     values.update({key: value for key, value in (overrides or {}).items() if value is not None})

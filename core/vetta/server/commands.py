@@ -1,0 +1,101 @@
+"""``vetta serve`` and ``vetta keys``: click only here; FastAPI and uvicorn load when the server starts."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+def _home_option(function):
+    from ..cli import home_option
+
+    return home_option(function)
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1: loopback only).")
+@click.option("--port", type=int, default=None, help="Port (default 8080).")
+@click.option("--workers", type=int, default=None, help="Worker processes (each loads its own models).")
+@click.option("--domain", "domains", multiple=True, help="Serve only these domains (repeatable).")
+@_home_option
+def serve(host, port, workers, domains):
+    """Serve the domains over HTTP: ask (JSON or server-sent events), retrieve, sources, review, audit,
+    and an OpenAI-compatible /v1/chat/completions. Every call needs an API key (`vetta keys add`)."""
+    import os
+
+    from ..home import resolve_home
+    from .settings import load_serve_settings
+
+    home = resolve_home()
+    overrides = {"host": host, "port": port, "workers": workers, "domains": tuple(domains) or None}
+    settings = load_serve_settings(home, overrides)
+    try:
+        import uvicorn
+    except ImportError as error:
+        raise click.ClickException("vetta serve needs FastAPI and uvicorn: pip install 'vetta[serve]'") from error
+    from .app import create_app
+
+    create_app(home, settings)  # bad settings or domains fail here, before any worker starts
+    os.environ["VETTA_HOME"] = str(home)
+    os.environ["VETTA_SERVE_SETTINGS"] = settings.model_dump_json()
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: listening on {settings.host}: reachable from other machines; put TLS in front", err=True)
+    click.echo(f"vetta serving {', '.join(settings.domains) or 'every installed domain'} on "
+               f"http://{settings.host}:{settings.port} (docs at /docs)", err=True)
+    uvicorn.run("vetta.server.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
+                workers=settings.workers, log_level="warning", timeout_graceful_shutdown=10)
+
+
+@click.group()
+def keys():
+    """API keys for `vetta serve`: each names a user and the access groups their requests see."""
+
+
+@keys.command("add")
+@click.argument("user")
+@click.option("--group", "groups", multiple=True, help="Access group the key's requests see (repeatable).")
+@click.option("--role", "roles", multiple=True, type=click.Choice(["reviewer", "auditor"]),
+              help="reviewer: pending / approve / reject; auditor: everyone's audit entries (repeatable).")
+@_home_option
+def keys_add(user, groups, roles):
+    """Create a key for USER; it is printed once and stored only as a hash."""
+    from ..home import resolve_home
+    from .keys import KeyStore
+
+    key_id, key = KeyStore(resolve_home()).add(user, tuple(groups), tuple(roles))
+    click.echo(key)
+    click.echo(f"key {key_id} for {user} (groups: {', '.join(groups) or 'public only'}); shown once, keep it safe",
+               err=True)
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_home_option
+def keys_list(as_json):
+    """Every key: id, user, groups, roles, created, revoked (never the key itself)."""
+    from ..home import resolve_home
+    from .keys import KeyStore
+
+    found = KeyStore(resolve_home()).list()
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    if not found:
+        click.echo("no keys; `vetta keys add USER --group G` makes one")
+    for key in found:
+        state = f"revoked {key['revoked']}" if key["revoked"] else "active"
+        click.echo(f"{key['id']}  {key['user']}  groups: {','.join(key['groups']) or '-'}  "
+                   f"roles: {','.join(key['roles']) or '-'}  {key['created']}  {state}")
+
+
+@keys.command("revoke")
+@click.argument("key_or_user")
+@_home_option
+def keys_revoke(key_or_user):
+    """Revoke a key by its id, or every key of a user; it stops working at once in every worker."""
+    from ..home import resolve_home
+    from .keys import KeyStore
+
+    revoked = KeyStore(resolve_home()).revoke(key_or_user)
+    click.echo(f"revoked {len(revoked)} key(s): {', '.join(revoked)}")
