@@ -305,3 +305,52 @@ def test_keys_file_is_sql_safe(home):
     with pytest.raises(Exception):
         store.add("x'); DROP TABLE keys; --")
     assert sqlite3.connect(home / "keys.sqlite").execute("SELECT count(*) FROM keys").fetchone()[0] == 1
+
+
+@pytest.mark.model
+def test_the_real_command_serves_two_workers_on_loopback(tmp_path):
+    """`vetta serve --workers 2` as a user starts it: real embedder, keys made with the CLI, concurrent calls."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    import httpx
+
+    from vetta.server import process
+
+    home = tmp_path / "home"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, (groups, secret, text) in DOCUMENTS.items():
+        (corpus / name).write_text(f"# {name}\n\n{text} Treatment plan marker {secret}.\n")
+    (corpus / "provenance.json").write_text(json.dumps({name: {"groups": g} for name, (g, _, _) in DOCUMENTS.items()}))
+    vetta = str(Path(sys.executable).parent / "vetta")
+    env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    subprocess.run([vetta, "ingest", "general", str(corpus), "--home", str(home)], check=True, env=env,
+                   capture_output=True)
+    made = {user: subprocess.run([vetta, "keys", "add", user, *sum((["--group", g] for g in groups), []),
+                                  "--home", str(home)], check=True, env=env, capture_output=True, text=True
+                                 ).stdout.strip() for user, groups in USERS.items()}
+    server, url = process.start(home, workers=2, env=env, timeout=180)
+    try:
+        def call(user):
+            response = httpx.post(f"{url}/v1/retrieve", json={"domain": "general", "query": QUESTION, "k": 20},
+                                  headers=auth(made[user]), timeout=120)
+            return user, response
+
+        with ThreadPoolExecutor(6) as pool:
+            results = list(pool.map(call, ["alice", "bob", "carol"] * 4))
+        for user, response in results:
+            assert response.status_code == 200, response.text
+            assert {hit["source"].removeprefix("corpus/") for hit in response.json()["hits"]} == SEES_BY[user]
+            assert not any(secret in response.text for secret in secrets_outside(user))
+        assert httpx.get(f"{url}/v1/me", timeout=10).status_code == 401
+        subprocess.run([vetta, "keys", "revoke", "bob", "--home", str(home)], check=True, env=env, capture_output=True)
+        for _ in range(4):  # whichever worker takes it
+            assert httpx.get(f"{url}/v1/me", headers=auth(made["bob"]), timeout=10).status_code == 401
+        assert httpx.get(f"{url}/openapi.json", timeout=10).json()["info"]["title"] == "vetta"
+    finally:
+        process.stop(server)
+    logged = [e for e in audit.entries(home) if e.get("kind") == "request"]
+    assert len(logged) >= 12 + 1 + 4 and {"alice", "bob", "carol", "-"} <= {e["user"] for e in logged}
