@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,16 +51,32 @@ DOC_FIELDS = ("source", "file", "sha256", "title", "domain", "vetted_by", "vette
 
 
 class Catalog:
+    """One catalog file, shared by threads safely: each thread gets its own SQLite connection (a shared
+    one mixes the threads' transactions: one thread's ``with db`` commits another's statements)."""
+
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-        self._db.row_factory = sqlite3.Row
-        # WAL: readers never block on the writer and always see whole transactions
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
         self._db.executescript(SCHEMA)
         self._migrate()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            # check_same_thread=False only so that close() may close every thread's connection
+            db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+            db.row_factory = sqlite3.Row
+            # WAL: readers never block on the writer and always see whole transactions
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            self._local.db = db
+            with self._connections_lock:
+                self._connections.append(db)
+        return db
 
     def _migrate(self) -> None:
         for table, columns in COLUMNS.items():
@@ -90,13 +107,18 @@ class Catalog:
             db.close()
 
     def close(self) -> None:
-        self._db.close()
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for db in connections:
+            db.close()
+        self._local = threading.local()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._db:
-            yield self._db
-            self._db.execute(
+        db = self._db
+        with db:
+            yield db
+            db.execute(
                 "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) "
                 "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
             )
