@@ -69,7 +69,7 @@ def test_a_failed_transaction_in_one_thread_does_not_undo_another_threads_writes
     catalog.close()
 
 
-def test_many_threads_read_while_one_writes(tmp_path):
+def test_many_threads_read_while_others_write(tmp_path):
     catalog = Catalog(tmp_path / "catalog.sqlite")
 
     def write(n):
@@ -78,13 +78,11 @@ def test_many_threads_read_while_one_writes(tmp_path):
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"mirror{n}", str(n)))
 
     def read(_):
-        generation = catalog.generation
         keys = {row[0]: row[1] for row in catalog._db.execute("SELECT key, value FROM meta")}
         # every key the reader sees has its mirror: transactions are seen whole
         for key, value in keys.items():
             if key.startswith("k"):
                 assert keys.get(f"mirror{key[1:]}") == value
-        return generation
 
     with ThreadPoolExecutor(8) as pool:
         writes = [pool.submit(write, n) for n in range(60)]
@@ -96,3 +94,15 @@ def test_many_threads_read_while_one_writes(tmp_path):
     catalog.close()
     # closed means every thread's connection is closed; the catalog opens fresh ones after
     assert catalog.get_meta("k0") == "0"
+
+
+def test_connections_of_ended_threads_are_closed(tmp_path):
+    catalog = Catalog(tmp_path / "catalog.sqlite")
+    catalog.set_meta("k", "v")
+    for _ in range(20):  # as a server's pool starts threads and lets idle ones end
+        thread = threading.Thread(target=catalog.get_meta, args=("k",))
+        thread.start()
+        thread.join()
+    # each new thread's connection closed the ended ones': this thread's and the last thread's are left
+    assert len(catalog._connections) == 2
+    catalog.close()

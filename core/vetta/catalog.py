@@ -58,7 +58,7 @@ class Catalog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         self._connections_lock = threading.Lock()
         self._db.executescript(SCHEMA)
         self._migrate()
@@ -75,7 +75,10 @@ class Catalog:
             db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             self._local.db = db
             with self._connections_lock:
-                self._connections.append(db)
+                # a server's pool threads come and go: close the connections of threads that have ended
+                for thread in [t for t in self._connections if not t.is_alive()]:
+                    self._connections.pop(thread).close()
+                self._connections[threading.current_thread()] = db
         return db
 
     def _migrate(self) -> None:
@@ -108,8 +111,8 @@ class Catalog:
 
     def close(self) -> None:
         with self._connections_lock:
-            connections, self._connections = self._connections, []
-        for db in connections:
+            connections, self._connections = self._connections, {}
+        for db in connections.values():
             db.close()
         self._local = threading.local()
 
