@@ -1,3 +1,5 @@
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,46 @@ def chroma_url(request):
     if request.param == "persistent":
         return None
     return request.getfixturevalue("chroma_server")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A real PostgreSQL (the Debian package's initdb + pg_ctl) on 127.0.0.1 for the whole session. Skipped
+    where it is not installed, unless VETTA_REQUIRE_POSTGRES=1 (.ci/run sets it: there it must run)."""
+    from storehelp import postgres_bin, start_postgres
+
+    if postgres_bin() is None:
+        message = "PostgreSQL is not installed (apt-get install -y postgresql)"
+        if os.environ.get("VETTA_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    stop, url = start_postgres(tmp_path_factory.mktemp("postgres"))
+    yield url
+    subprocess.run(stop, check=False, capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request):
+    """A fresh database on the session's PostgreSQL, for one test."""
+    import re
+
+    from storehelp import new_database
+
+    name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40] + f"_{os.getpid()}_{id(request) % 10**6}"
+    return new_database(postgres_server, name)
+
+
+@pytest.fixture(params=["persistent", "server", "postgres"])
+def store_urls(request):
+    """Run a store test three times: (chroma_url, catalog_url) for everything in the home; vectors on a
+    Chroma server; and the scale-out set-up, vectors on a Chroma server and the catalog on PostgreSQL."""
+    if request.param == "persistent":
+        return None, None
+    chroma = request.getfixturevalue("chroma_server")
+    return chroma, (request.getfixturevalue("postgres_url") if request.param == "postgres" else None)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def catalog_url(request):
+    """Run a catalog test twice: the embedded SQLite file, and a real PostgreSQL."""
+    return None if request.param == "sqlite" else request.getfixturevalue("postgres_url")

@@ -1,6 +1,7 @@
 """The store's write protocol, lock, BM25 generations, doctor, and ingest's handling of bad input.
 
-Store tests run twice: with the vectors in the home's Chroma folder and on a Chroma server (`chroma run`).
+Store tests run three times: everything in the home (SQLite catalog, Chroma folder); the vectors on a Chroma
+server (`chroma run`); and the catalog on a real PostgreSQL with the vectors on a Chroma server.
 """
 
 import json
@@ -17,10 +18,12 @@ from vetta.store import DomainStore, StoreBusyError
 
 
 @pytest.fixture
-def assistant(vetta_home, fake_embedder, fake_model, chroma_url):
+def assistant(vetta_home, fake_embedder, fake_model, store_urls):
+    chroma_url, catalog_url = store_urls
+
     def make(**kwargs):
         return Assistant("general", home=vetta_home, embedder=fake_embedder, model=fake_model,
-                         chroma_url=chroma_url, **kwargs)
+                         chroma_url=chroma_url, catalog_url=catalog_url, **kwargs)
     return make
 
 
@@ -99,7 +102,7 @@ def test_bm25_is_built_per_generation_and_published_whole(assistant, corpus):
     store = a.store
     folders = sorted(p.name for p in store.lexical.folder.iterdir())
     assert folders == [f"g{store.catalog.generation:010d}"]
-    other = DomainStore(store.home, "general", chroma_url=store.chroma_url)  # another reader, same files
+    other = DomainStore(store.home, "general", chroma_url=store.chroma_url, catalog_url=store.catalog_url)  # another reader, same files
     other.ensure_lexical()
     assert other.lexical.ids == store.lexical.ids
     a.remove("guidelines/hypertension.txt")
@@ -146,13 +149,14 @@ def test_homes_from_before_migrate_without_embedding_again(assistant, corpus, tm
     a = assistant()
     monkeypatch.chdir(corpus)  # an old vetta named files relative to the working directory: "diabetes.md"
     a.ingest([corpus])
-    db = a.store.catalog._db
-    with db:  # make the home look like one written before names and paths were recorded
+    import sqlalchemy as sa
+
+    with a.store.catalog.transaction() as db:  # make the home look like one written before names and paths were recorded
         for file in ("diabetes.md", "hypertension.txt", "nested/asthma.html"):
-            old = f"guidelines/{file}"
-            db.execute("UPDATE files SET file = ?, path = NULL WHERE file = ?", (file, old))
-            db.execute("UPDATE documents SET file = ?, source = ? WHERE file = ?", (file, file, old))
-            db.execute("UPDATE chunks SET source = ? WHERE source = ?", (file, old))
+            names = {"new": file, "old": f"guidelines/{file}"}
+            db.execute(sa.text("UPDATE files SET file = :new, path = NULL WHERE file = :old"), names)
+            db.execute(sa.text("UPDATE documents SET file = :new, source = :new WHERE file = :old"), names)
+            db.execute(sa.text("UPDATE chunks SET source = :new WHERE source = :old"), names)
     calls = len(fake_embedder.calls)
     monkeypatch.chdir(tmp_path)
     report = a.ingest([corpus])
@@ -242,3 +246,26 @@ def test_the_cli_says_what_failed_in_one_line_and_reports_sync(run, corpus, tmp_
     assert "removed: guidelines/diabetes.md" in result.output
     result = run("doctor", "general", "--json")
     assert result.exit_code == 0 and json.loads(result.output)["ok"] is True
+
+
+def test_homes_sharing_a_postgres_catalog_share_one_writer_and_one_truth(tmp_path, corpus, fake_embedder, fake_model,
+                                                                         chroma_server, postgres_url):
+    """Two machines' homes on one PostgreSQL catalog and one Chroma server: what one ingests the other
+    serves (its BM25 rebuilt from the shared catalog), and a writer on one blocks a writer on the other."""
+    homes = [tmp_path / "machine-a", tmp_path / "machine-b"]
+    a, b = (Assistant("general", home=home, embedder=fake_embedder, model=fake_model, chroma_url=chroma_server,
+                      catalog_url=postgres_url) for home in homes)
+    a.ingest([corpus])
+    assert {s["source"] for s in b.sources()} == {s["source"] for s in a.sources()} != set()
+    assert b.find("metformin"), "the other home retrieves what was ingested on the first"
+    with a.store.writing():
+        with pytest.raises(StoreBusyError, match="another vetta process"):
+            b.ingest([corpus], wait=False)
+    assert b.ingest([corpus], wait=False).unchanged == 3
+
+
+def test_a_shared_catalog_needs_shared_vectors(vetta_home, postgres_url):
+    from vetta.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="chroma_url"):
+        DomainStore(vetta_home, "general", catalog_url=postgres_url)

@@ -81,7 +81,7 @@ def check_agreement(home: Path, folder: Path, chroma_url: str | None) -> dict:
     chunk_ids = {row[0] for row in store.catalog.all_chunks()}
     vector_ids = store.vectors.all_ids()
     lexical_ids = set(store.ensure_lexical().ids)
-    counts = {row[0]: row[1] for row in store.catalog._db.execute("SELECT source, COUNT(*) FROM chunks GROUP BY source")}
+    counts = dict(store.catalog.rows("SELECT source, COUNT(*) FROM chunks GROUP BY source"))
     figures = {
         "files": len(on_disk),
         "documents": len(documents),

@@ -88,7 +88,8 @@ class Assistant:
         if self._store is None:
             from .store import DomainStore
 
-            self._store = DomainStore(self.home, self.domain, chroma_url=self.settings.chroma_url)
+            self._store = DomainStore(
+                self.home, self.domain, chroma_url=self.settings.chroma_url, catalog_url=self.settings.catalog_url)
         return self._store
 
     @property

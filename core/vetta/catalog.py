@@ -1,139 +1,95 @@
-"""The document catalog: provenance, chunk text and spans, in SQLite beside the vector store.
+"""The document catalog: provenance, chunk text and spans, in SQLite beside the vector store or on PostgreSQL.
 
 The catalog is the record of what a domain holds. Chroma holds the vectors and the BM25 index is rebuilt
 from the catalog's chunk table, so both can be recreated from here. ``generation`` grows with every change,
-which is how the BM25 index knows it is stale.
+which is how the BM25 index knows it is stale. The tables and what differs between the two databases are in
+``vetta.catalog_sql``.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import sqlalchemy as sa
+
+from . import catalog_sql as sql
+from .catalog_sql import chunks as CHUNKS, documents as DOCUMENTS, files as FILES, journal as JOURNAL
+from .catalog_sql import meta as META, quarantine as QUARANTINE, versions as VERSIONS
 from .types import Chunk, Document, Provenance
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (file TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    source TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL, title TEXT, domain TEXT,
-    vetted_by TEXT, vetted_on TEXT, license TEXT, version TEXT, url TEXT, groups TEXT, metadata TEXT,
-    ingested_at REAL, n_chunks INTEGER
-);
-CREATE INDEX IF NOT EXISTS documents_file ON documents(file);
-CREATE TABLE IF NOT EXISTS chunks (
-    id TEXT PRIMARY KEY, source TEXT NOT NULL, ordinal INTEGER, start INTEGER, end INTEGER, text TEXT
-);
-CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
-CREATE TABLE IF NOT EXISTS versions (
-    source TEXT NOT NULL, sha256 TEXT NOT NULL, file TEXT NOT NULL, title TEXT, provenance TEXT, metadata TEXT,
-    text TEXT, status TEXT NOT NULL, reviewer TEXT, decided_on TEXT, note TEXT, seen_at REAL, decided_at REAL,
-    PRIMARY KEY (source, sha256)
-);
-CREATE TABLE IF NOT EXISTS journal (chunk_id TEXT NOT NULL, op TEXT NOT NULL, PRIMARY KEY (chunk_id, op));
-CREATE TABLE IF NOT EXISTS quarantine (
-    source TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL, title TEXT, domain TEXT,
-    provenance TEXT, metadata TEXT, text TEXT, reasons TEXT, quarantined_at REAL
-);
-"""
-# every table is created IF NOT EXISTS when a catalog opens: a catalog from an older vetta gains new tables;
-# columns added since the first release are added by ``_migrate``
-COLUMNS = {"files": {"path": "TEXT"}, "chunks": {"text_sha": "TEXT"}}
-BUSY_TIMEOUT_S = 60.0  # a reader or writer waits this long for another process's transaction, then fails
-
 DOC_FIELDS = ("source", "file", "sha256", "title", "domain", "vetted_by", "vetted_on", "license", "version", "url")
+BATCH = 900  # ids per IN (...) list
 
 
 class Catalog:
-    """One catalog file, shared by threads safely: each thread gets its own SQLite connection (a shared
-    one mixes the threads' transactions: one thread's ``with db`` commits another's statements)."""
+    """One domain's catalog: a SQLite file (``location`` a path) or a schema of a PostgreSQL database
+    (``location`` a ``postgresql://`` URL, ``schema`` the domain's). Shared by threads safely: every read and
+    every transaction has a pooled connection to itself while it runs."""
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._local = threading.local()
-        self._connections: dict[threading.Thread, sqlite3.Connection] = {}
-        self._connections_lock = threading.Lock()
-        self._db.executescript(SCHEMA)
-        self._migrate()
+    def __init__(self, location: Path | str, schema: str = "vetta"):
+        self.location = location
+        self.path = None if sql.is_url(location) else Path(location)
+        self.engine = sql.engine_for(location, schema)
+        self.dialect = self.engine.dialect.name
+        sql.create_schema(self.engine)
 
-    @property
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            # check_same_thread=False only so that close() may close every thread's connection
-            db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-            db.row_factory = sqlite3.Row
-            # WAL: readers never block on the writer and always see whole transactions
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            self._local.db = db
-            with self._connections_lock:
-                # a server's pool threads come and go: close the connections of threads that have ended
-                for thread in [t for t in self._connections if not t.is_alive()]:
-                    self._connections.pop(thread).close()
-                self._connections[threading.current_thread()] = db
-        return db
-
-    def _migrate(self) -> None:
-        for table, columns in COLUMNS.items():
-            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-            for column, kind in columns.items():
-                if column in have:
-                    continue
-                with self._db:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-                    if (table, column) == ("chunks", "text_sha"):
-                        rows = self._db.execute("SELECT id, text FROM chunks").fetchall()
-                        self._db.executemany(
-                            "UPDATE chunks SET text_sha = ? WHERE id = ?", [(text_key(text), i) for i, text in rows]
-                        )
-        self._db.execute("CREATE INDEX IF NOT EXISTS chunks_text_sha ON chunks(text_sha)")
-
-    def snapshot(self) -> tuple[int, list[tuple[str, str, str]]]:
-        """(generation, every chunk) read in one transaction on a connection of its own, so the two agree
-        even while another process or thread writes."""
-        db = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S)
-        try:
-            db.execute("BEGIN")
-            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-            chunks = [tuple(r) for r in db.execute("SELECT id, source, text FROM chunks ORDER BY id")]
-            db.execute("COMMIT")
-            return int(row[0]) if row else 0, chunks
-        finally:
-            db.close()
-
-    def close(self) -> None:
-        with self._connections_lock:
-            connections, self._connections = self._connections, {}
-        for db in connections.values():
-            db.close()
-        self._local = threading.local()
+    def describe(self) -> str:
+        """Where the catalog is, without a password."""
+        if self.path is not None:
+            return str(self.path)
+        return sa.make_url(str(self.location)).render_as_string(hide_password=True)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._db
-        with db:
+    def _read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as db:
             yield db
-            db.execute(
-                "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) "
-                "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-            )
+
+    def rows(self, query: str, params: dict[str, Any] | None = None) -> list[tuple]:
+        """Rows of a read-only query written as portable SQL text with ``:name`` parameters."""
+        with self._read() as db:
+            return [tuple(row) for row in db.execute(sa.text(query), params or {})]
+
+    def snapshot(self) -> tuple[int, list[tuple[str, str, str]]]:
+        """(generation, every chunk) read in one transaction, so the two agree even while another process or
+        thread writes."""
+        engine = self.engine if self.dialect == "sqlite" else self.engine.execution_options(isolation_level="REPEATABLE READ")
+        with engine.begin() as db:
+            value = db.execute(sa.select(META.c.value).where(META.c.key == "generation")).scalar()
+            rows = [tuple(r) for r in db.execute(sa.select(CHUNKS.c.id, CHUNKS.c.source, CHUNKS.c.text).order_by(CHUNKS.c.id))]
+        return int(value) if value else 0, rows
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """A write transaction that also bumps the generation; commits when the block ends."""
+        with self._write() as db:
+            yield db
+            sql.upsert(db, META, [{"key": "generation", "value": "1"}], update=lambda new: {
+                "value": sa.cast(sa.cast(META.c.value, sa.Integer) + 1, sa.Text)})
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """A write transaction (SQLite: begun IMMEDIATE, so writers queue instead of failing)."""
+        with self.engine.connect() as db:
+            db = db.execution_options(vetta_write=True)
+            with db.begin():
+                yield db
 
     # --- meta -----------------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        with self._read() as db:
+            return db.execute(sa.select(META.c.value).where(META.c.key == key)).scalar()
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._db:
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        with self._write() as db:
+            sql.upsert(db, META, [{"key": key, "value": value}])
 
     @property
     def generation(self) -> int:
@@ -141,8 +97,8 @@ class Catalog:
 
     # --- files ----------------------------------------------------------------------------------------
     def file_fingerprint(self, file: str) -> str | None:
-        row = self._db.execute("SELECT fingerprint FROM files WHERE file = ?", (file,)).fetchone()
-        return row[0] if row else None
+        with self._read() as db:
+            return db.execute(sa.select(FILES.c.fingerprint).where(FILES.c.file == file)).scalar()
 
     def set_files(self, files: list[tuple[str, str, str]]) -> None:
         """(file, fingerprint, absolute path) of files whose content is fully stored."""
@@ -150,59 +106,70 @@ class Catalog:
             _set_files(db, files)
 
     def files(self) -> list[str]:
-        return [row[0] for row in self._db.execute("SELECT file FROM files ORDER BY file")]
+        with self._read() as db:
+            return list(db.execute(sa.select(FILES.c.file).order_by(FILES.c.file)).scalars())
 
     def file_paths(self) -> dict[str, str | None]:
         """File -> the absolute path it was read from (None for files stored before vetta recorded it)."""
-        return {row[0]: row[1] for row in self._db.execute("SELECT file, path FROM files")}
+        with self._read() as db:
+            return {row[0]: row[1] for row in db.execute(sa.select(FILES.c.file, FILES.c.path))}
 
     def forget_file(self, file: str) -> None:
         """Drop a file's fingerprint, so the next ingest reads it again (``vetta doctor --repair``)."""
         with self.transaction() as db:
-            db.execute("DELETE FROM files WHERE file = ?", (file,))
+            db.execute(FILES.delete().where(FILES.c.file == file))
 
     # --- documents ------------------------------------------------------------------------------------
     def document_shas(self, file: str) -> dict[str, tuple[str, Provenance, str, dict]]:
         """Source -> (sha256, provenance, title, metadata) of each document stored from ``file``."""
-        rows = self._db.execute("SELECT * FROM documents WHERE file = ?", (file,)).fetchall()
+        with self._read() as db:
+            rows = db.execute(sa.select(DOCUMENTS).where(DOCUMENTS.c.file == file)).mappings().all()
         return {
             row["source"]: (row["sha256"], _provenance(row), row["title"] or "", json.loads(row["metadata"] or "{}"))
             for row in rows
         }
 
+    def document_metadata(self, source: str) -> dict[str, Any] | None:
+        """A stored document's metadata (None when it is not stored)."""
+        with self._read() as db:
+            row = db.execute(sa.select(DOCUMENTS.c.metadata).where(DOCUMENTS.c.source == source)).first()
+        return None if row is None else json.loads(row[0] or "{}")
+
     def chunk_ids(self, source: str) -> list[str]:
-        return [row[0] for row in self._db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]
+        with self._read() as db:
+            return list(db.execute(sa.select(CHUNKS.c.id).where(CHUNKS.c.source == source)).scalars())
 
     def existing_chunk_ids(self, ids: Iterable[str]) -> set[str]:
         ids = list(ids)
         found: set[str] = set()
-        for start in range(0, len(ids), 900):
-            part = ids[start : start + 900]
-            query = f"SELECT id FROM chunks WHERE id IN ({','.join('?' * len(part))})"
-            found.update(row[0] for row in self._db.execute(query, part))
+        with self._read() as db:
+            for start in range(0, len(ids), BATCH):
+                found.update(db.execute(sa.select(CHUNKS.c.id).where(CHUNKS.c.id.in_(ids[start : start + BATCH]))).scalars())
         return found
 
     # --- journal of vector writes: see vetta.store ----------------------------------------------------
     def journal_add(self, op: str, chunk_ids: list[str]) -> None:
-        with self._db:
-            self._db.executemany("INSERT OR IGNORE INTO journal VALUES (?, ?)", [(i, op) for i in chunk_ids])
+        with self._write() as db:
+            sql.upsert(db, JOURNAL, [{"chunk_id": i, "op": op} for i in chunk_ids], replace=False)
 
     def journal_done(self, op: str, chunk_ids: list[str]) -> None:
-        with self._db:
-            self._db.executemany("DELETE FROM journal WHERE chunk_id = ? AND op = ?", [(i, op) for i in chunk_ids])
+        with self._write() as db:
+            _journal_done(db, op, chunk_ids)
 
     def journal(self) -> list[tuple[str, str]]:
         """(op, chunk id) of every vector write or delete intended and not yet known to be done."""
-        return [(row[1], row[0]) for row in self._db.execute("SELECT chunk_id, op FROM journal ORDER BY op, chunk_id")]
+        with self._read() as db:
+            rows = db.execute(sa.select(JOURNAL.c.op, JOURNAL.c.chunk_id).order_by(JOURNAL.c.op, JOURNAL.c.chunk_id))
+            return [tuple(row) for row in rows]
 
     def chunks_by_text(self, keys: list[str]) -> dict[str, str]:
         """Text key -> the id of a stored chunk with that text (whose vector can be reused)."""
         found: dict[str, str] = {}
-        for start in range(0, len(keys), 900):
-            part = keys[start : start + 900]
-            query = f"SELECT text_sha, id FROM chunks WHERE text_sha IN ({','.join('?' * len(part))})"
-            for key, chunk_id in self._db.execute(query, part):
-                found.setdefault(key, chunk_id)
+        with self._read() as db:
+            for start in range(0, len(keys), BATCH):
+                query = sa.select(CHUNKS.c.text_sha, CHUNKS.c.id).where(CHUNKS.c.text_sha.in_(keys[start : start + BATCH]))
+                for key, chunk_id in db.execute(query.order_by(CHUNKS.c.id)):
+                    found.setdefault(key, chunk_id)
         return found
 
     def put_documents(
@@ -219,26 +186,23 @@ class Catalog:
         with self.transaction() as db:
             for doc, chunks in entries:
                 keep = {chunk.id for chunk in chunks}
-                old = [row[0] for row in db.execute("SELECT id FROM chunks WHERE source = ?", (doc.source,))]
+                old = db.execute(sa.select(CHUNKS.c.id).where(CHUNKS.c.source == doc.source)).scalars()
                 stale.extend(chunk_id for chunk_id in old if chunk_id not in keep)
-                db.execute("DELETE FROM chunks WHERE source = ?", (doc.source,))
-                db.executemany(
-                    "INSERT OR REPLACE INTO chunks (id, source, ordinal, start, end, text, text_sha) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(c.id, c.source, c.ordinal, c.start, c.end, c.text, text_key(c.text)) for c in chunks],
-                )
+                db.execute(CHUNKS.delete().where(CHUNKS.c.source == doc.source))
+                sql.upsert(db, CHUNKS, [
+                    {"id": c.id, "source": c.source, "ordinal": c.ordinal, "start": c.start, "end": c.end,
+                     "text": c.text, "text_sha": text_key(c.text)} for c in chunks
+                ])
                 p = doc.provenance
-                db.execute(
-                    "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        doc.source, doc.file, doc.sha256, doc.title, doc.domain, p.vetted_by, p.vetted_on,
-                        p.license, p.version, p.url, json.dumps(list(p.groups)), json.dumps(doc.metadata),
-                        now, len(chunks),
-                    ),
-                )
+                sql.upsert(db, DOCUMENTS, [{
+                    "source": doc.source, "file": doc.file, "sha256": doc.sha256, "title": doc.title,
+                    "domain": doc.domain, "vetted_by": p.vetted_by, "vetted_on": p.vetted_on, "license": p.license,
+                    "version": p.version, "url": p.url, "groups": json.dumps(list(p.groups)),
+                    "metadata": json.dumps(doc.metadata), "ingested_at": now, "n_chunks": len(chunks),
+                }])
             _set_files(db, files)
-            db.executemany("DELETE FROM journal WHERE chunk_id = ? AND op = 'upsert'", [(i,) for i in written])
-            db.executemany("INSERT OR IGNORE INTO journal VALUES (?, 'delete')", [(i,) for i in stale])
+            _journal_done(db, "upsert", list(written))
+            sql.upsert(db, JOURNAL, [{"chunk_id": i, "op": "delete"} for i in stale], replace=False)
         return stale
 
     def remove_documents(self, sources: list[str], files: list[str] = ()) -> list[str]:
@@ -247,43 +211,59 @@ class Catalog:
         removed: list[str] = []
         with self.transaction() as db:
             for source in sources:
-                removed.extend(row[0] for row in db.execute("SELECT id FROM chunks WHERE source = ?", (source,)))
-                db.execute("DELETE FROM chunks WHERE source = ?", (source,))
-                db.execute("DELETE FROM documents WHERE source = ?", (source,))
+                removed.extend(db.execute(sa.select(CHUNKS.c.id).where(CHUNKS.c.source == source)).scalars())
+                db.execute(CHUNKS.delete().where(CHUNKS.c.source == source))
+                db.execute(DOCUMENTS.delete().where(DOCUMENTS.c.source == source))
             for file in files:
-                db.execute("DELETE FROM files WHERE file = ?", (file,))
-                db.execute("DELETE FROM quarantine WHERE file = ?", (file,))
-            db.executemany("INSERT OR IGNORE INTO journal VALUES (?, 'delete')", [(i,) for i in removed])
+                db.execute(FILES.delete().where(FILES.c.file == file))
+                db.execute(QUARANTINE.delete().where(QUARANTINE.c.file == file))
+            sql.upsert(db, JOURNAL, [{"chunk_id": i, "op": "delete"} for i in removed], replace=False)
         return removed
 
+    def remove_chunks(self, chunk_ids: list[str]) -> None:
+        """Delete chunk rows (``vetta doctor --repair``: orphans), journaling their vectors' deletion."""
+        with self.transaction() as db:
+            for start in range(0, len(chunk_ids), BATCH):
+                db.execute(CHUNKS.delete().where(CHUNKS.c.id.in_(chunk_ids[start : start + BATCH])))
+            sql.upsert(db, JOURNAL, [{"chunk_id": i, "op": "delete"} for i in chunk_ids], replace=False)
+
+    def recount_chunks(self) -> None:
+        """Set every document's chunk count from its chunk rows (``vetta doctor --repair``)."""
+        count = sa.select(sa.func.count()).where(CHUNKS.c.source == DOCUMENTS.c.source).scalar_subquery()
+        with self.transaction() as db:
+            db.execute(DOCUMENTS.update().values(n_chunks=count))
+
     def remove_file(self, file: str) -> list[str]:
-        sources = [row[0] for row in self._db.execute("SELECT source FROM documents WHERE file = ?", (file,))]
+        with self._read() as db:
+            sources = list(db.execute(sa.select(DOCUMENTS.c.source).where(DOCUMENTS.c.file == file)).scalars())
         return self.remove_documents(sources, files=[file])
 
     def documents(self, access: "Access | None" = None) -> list[dict[str, Any]]:
         """Stored documents; with ``access``, only those it may see (``None``: the operator's view)."""
-        rows = self._db.execute("SELECT * FROM documents ORDER BY source").fetchall()
+        with self._read() as db:
+            rows = db.execute(sa.select(DOCUMENTS).order_by(DOCUMENTS.c.source)).mappings().all()
         docs = [_document_dict(row) for row in rows]
         return docs if access is None else [doc for doc in docs if access.serves(doc)]
 
     def count_documents(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        with self._read() as db:
+            return db.execute(sa.select(sa.func.count()).select_from(DOCUMENTS)).scalar()
 
     # --- quarantine -----------------------------------------------------------------------------------
     def quarantine(self, doc: Document, reasons: list[str]) -> None:
         """Hold ``doc`` out of the indexes with the reasons it was flagged, until a reviewer releases it."""
         with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    doc.source, doc.file, doc.sha256, doc.title, doc.domain, json.dumps(doc.provenance.as_dict()),
-                    json.dumps(doc.metadata), doc.text, json.dumps(reasons), time.time(),
-                ),
-            )
+            sql.upsert(db, QUARANTINE, [{
+                "source": doc.source, "file": doc.file, "sha256": doc.sha256, "title": doc.title,
+                "domain": doc.domain, "provenance": json.dumps(doc.provenance.as_dict()),
+                "metadata": json.dumps(doc.metadata), "text": doc.text, "reasons": json.dumps(reasons),
+                "quarantined_at": time.time(),
+            }])
 
     def quarantined(self, access: "Access | None" = None) -> list[dict[str, Any]]:
         """Quarantined documents with their reasons (text left out); with ``access``, those it may see."""
-        rows = self._db.execute("SELECT * FROM quarantine ORDER BY source").fetchall()
+        with self._read() as db:
+            rows = db.execute(sa.select(QUARANTINE).order_by(QUARANTINE.c.source)).mappings().all()
         out = []
         for row in rows:
             entry = _quarantine_dict(row)
@@ -293,79 +273,84 @@ class Catalog:
         return out
 
     def quarantined_entry(self, source: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT * FROM quarantine WHERE source = ?", (source,)).fetchone()
+        with self._read() as db:
+            row = db.execute(sa.select(QUARANTINE).where(QUARANTINE.c.source == source)).mappings().first()
         return _quarantine_dict(row) if row else None
 
     def unquarantine(self, sources: list[str]) -> None:
         with self.transaction() as db:
-            db.executemany("DELETE FROM quarantine WHERE source = ?", [(source,) for source in sources])
+            db.execute(QUARANTINE.delete().where(QUARANTINE.c.source.in_(sources)))
 
     # --- versions and their sign-off: see vetta.review ---------------------------------------------------
     def record_version(self, doc: Document, status: str, reviewer: str = "", decided_on: str = "") -> None:
         """Remember a version of a document (its text too, so it can be served later or again)."""
         now = time.time()
+        row = {
+            "source": doc.source, "sha256": doc.sha256, "file": doc.file, "title": doc.title,
+            "provenance": json.dumps(doc.provenance.as_dict()), "metadata": json.dumps(doc.metadata),
+            "text": doc.text, "status": status, "reviewer": reviewer, "decided_on": decided_on, "note": "",
+            "seen_at": now, "decided_at": now if status != "pending" else None,
+        }
+        pending = VERSIONS.c.status == "pending"
+
+        def update(new) -> dict[str, Any]:  # a decided version keeps its decision; a pending one takes the new
+            kept = {name: getattr(new, name) for name in ("seen_at", "provenance", "metadata", "title", "file")}
+            return kept | {name: sa.case((pending, getattr(new, name)), else_=VERSIONS.c[name])
+                           for name in ("status", "reviewer", "decided_on")}
+
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?) ON CONFLICT(source, sha256) "
-                "DO UPDATE SET seen_at = excluded.seen_at, provenance = excluded.provenance, "
-                "metadata = excluded.metadata, title = excluded.title, file = excluded.file, "
-                "status = CASE WHEN versions.status = 'pending' THEN excluded.status ELSE versions.status END, "
-                "reviewer = CASE WHEN versions.status = 'pending' THEN excluded.reviewer ELSE versions.reviewer END, "
-                "decided_on = CASE WHEN versions.status = 'pending' THEN excluded.decided_on ELSE versions.decided_on END",
-                (doc.source, doc.sha256, doc.file, doc.title, json.dumps(doc.provenance.as_dict()),
-                 json.dumps(doc.metadata), doc.text, status, reviewer, decided_on, now,
-                 now if status != "pending" else None),
-            )
+            sql.upsert(db, VERSIONS, [row], update=update)
 
     def decide_version(self, source: str, sha256: str, status: str, reviewer: str, decided_on: str, note: str) -> None:
         with self.transaction() as db:
             db.execute(
-                "UPDATE versions SET status = ?, reviewer = ?, decided_on = ?, note = ?, decided_at = ? "
-                "WHERE source = ? AND sha256 = ?", (status, reviewer, decided_on, note, time.time(), source, sha256),
+                VERSIONS.update().where(VERSIONS.c.source == source, VERSIONS.c.sha256 == sha256)
+                .values(status=status, reviewer=reviewer, decided_on=decided_on, note=note, decided_at=time.time())
             )
 
     def versions(self, source: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         """Versions (newest first per source), text left out."""
-        query, params = "SELECT * FROM versions WHERE 1", []
+        query = sa.select(VERSIONS)
         if source is not None:
-            query += " AND source = ?"
-            params.append(source)
+            query = query.where(VERSIONS.c.source == source)
         if status is not None:
-            query += " AND status = ?"
-            params.append(status)
-        rows = self._db.execute(query + " ORDER BY source, seen_at DESC", params).fetchall()
+            query = query.where(VERSIONS.c.status == status)
+        with self._read() as db:
+            rows = db.execute(query.order_by(VERSIONS.c.source, VERSIONS.c.seen_at.desc())).mappings().all()
         return [_version_dict(row) for row in rows]
 
     def version(self, source: str, sha256: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT * FROM versions WHERE source = ? AND sha256 = ?", (source, sha256)).fetchone()
+        with self._read() as db:
+            row = db.execute(
+                sa.select(VERSIONS).where(VERSIONS.c.source == source, VERSIONS.c.sha256 == sha256)).mappings().first()
         return _version_dict(row, text=True) if row else None
 
     def served_sha(self, source: str) -> str | None:
-        row = self._db.execute("SELECT sha256 FROM documents WHERE source = ?", (source,)).fetchone()
-        return row[0] if row else None
+        with self._read() as db:
+            return db.execute(sa.select(DOCUMENTS.c.sha256).where(DOCUMENTS.c.source == source)).scalar()
 
     # --- chunks for retrieval -------------------------------------------------------------------------
     def all_chunks(self) -> list[tuple[str, str, str]]:
         """(chunk id, source, text) of every chunk, in a stable order."""
-        return [tuple(row) for row in self._db.execute("SELECT id, source, text FROM chunks ORDER BY id")]
+        with self._read() as db:
+            return [tuple(row) for row in db.execute(
+                sa.select(CHUNKS.c.id, CHUNKS.c.source, CHUNKS.c.text).order_by(CHUNKS.c.id))]
 
     def hydrate(self, chunk_ids: list[str], access: "Access | None" = None) -> dict[str, dict[str, Any]]:
         """Chunk id -> chunk fields joined with its document's fields; with ``access``, only chunks of
         documents it may see, whatever a retriever proposed."""
         out: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(chunk_ids), 900):
-            part = chunk_ids[start : start + 900]
-            query = (
-                "SELECT c.id AS chunk_id, c.start AS start, c.end AS end, c.text AS text, d.* FROM chunks c "
-                f"JOIN documents d ON d.source = c.source WHERE c.id IN ({','.join('?' * len(part))})"
-            )
-            for row in self._db.execute(query, part):
-                document = _document_dict(row)
-                if access is not None and not access.serves(document):
-                    continue
-                out[row["chunk_id"]] = document | {
-                    "chunk_id": row["chunk_id"], "start": row["start"], "end": row["end"], "text": row["text"]
-                }
+        columns = (CHUNKS.c.id.label("chunk_id"), CHUNKS.c.start, CHUNKS.c.end, CHUNKS.c.text, DOCUMENTS)
+        joined = sa.select(*columns).join_from(CHUNKS, DOCUMENTS, DOCUMENTS.c.source == CHUNKS.c.source)
+        with self._read() as db:
+            for start in range(0, len(chunk_ids), BATCH):
+                for row in db.execute(joined.where(CHUNKS.c.id.in_(chunk_ids[start : start + BATCH]))).mappings():
+                    document = _document_dict(row)
+                    if access is not None and not access.serves(document):
+                        continue
+                    out[row["chunk_id"]] = document | {
+                        "chunk_id": row["chunk_id"], "start": row["start"], "end": row["end"], "text": row["text"]
+                    }
         return out
 
 
@@ -376,11 +361,16 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def _set_files(db: sqlite3.Connection, files: list[tuple[str, str, str]]) -> None:
-    db.executemany("INSERT OR REPLACE INTO files (file, fingerprint, path) VALUES (?, ?, ?)", list(files))
+def _set_files(db: sa.Connection, files: list[tuple[str, str, str]]) -> None:
+    sql.upsert(db, FILES, [{"file": f, "fingerprint": fingerprint, "path": path} for f, fingerprint, path in files])
 
 
-def _provenance(row: sqlite3.Row) -> Provenance:
+def _journal_done(db: sa.Connection, op: str, chunk_ids: list[str]) -> None:
+    for start in range(0, len(chunk_ids), BATCH):
+        db.execute(JOURNAL.delete().where(JOURNAL.c.op == op, JOURNAL.c.chunk_id.in_(chunk_ids[start : start + BATCH])))
+
+
+def _provenance(row) -> Provenance:
     return Provenance(
         vetted_by=row["vetted_by"] or "",
         vetted_on=row["vetted_on"] or "",
@@ -391,7 +381,7 @@ def _provenance(row: sqlite3.Row) -> Provenance:
     )
 
 
-def _version_dict(row: sqlite3.Row, text: bool = False) -> dict[str, Any]:
+def _version_dict(row, text: bool = False) -> dict[str, Any]:
     data = {
         "source": row["source"], "sha256": row["sha256"], "file": row["file"], "title": row["title"] or "",
         "provenance": json.loads(row["provenance"] or "{}"), "metadata": json.loads(row["metadata"] or "{}"),
@@ -403,7 +393,7 @@ def _version_dict(row: sqlite3.Row, text: bool = False) -> dict[str, Any]:
     return data
 
 
-def _quarantine_dict(row: sqlite3.Row) -> dict[str, Any]:
+def _quarantine_dict(row) -> dict[str, Any]:
     provenance = json.loads(row["provenance"] or "{}")
     return {
         "source": row["source"], "file": row["file"], "sha256": row["sha256"], "title": row["title"] or "",
@@ -437,7 +427,7 @@ def overdue(document: dict[str, Any], today: str) -> bool:
     return bool(review_by) and review_by < today
 
 
-def _document_dict(row: sqlite3.Row) -> dict[str, Any]:
+def _document_dict(row) -> dict[str, Any]:
     data = {field: row[field] for field in DOC_FIELDS}
     data["groups"] = json.loads(row["groups"] or "[]")
     data["metadata"] = json.loads(row["metadata"] or "{}")
@@ -449,53 +439,44 @@ def _document_dict(row: sqlite3.Row) -> dict[str, Any]:
 DIRECT_FILTER_FIELDS = set(DOC_FIELDS)
 
 
-def access_clause(access: Access) -> tuple[str, list[Any]]:
+def access_clause(access: Access, dialect: str, params: sql.Params) -> str:
     """``Access.serves`` as SQL over documents ``d``."""
-    groups = access.groups
-    if not groups:
-        clause, params = "d.groups = '[]'", []
-    else:
-        marks = ",".join("?" * len(groups))
-        clause = f"(d.groups = '[]' OR EXISTS (SELECT 1 FROM json_each(d.groups) WHERE value IN ({marks})))"
-        params = list(groups)
+    clause = "d.groups = '[]'"
+    if access.groups:
+        clause = f"({clause} OR {sql.json_array_has(dialect, 'd.groups', list(access.groups), params)})"
     if access.overdue_before:
-        review_by = "json_extract(d.metadata, '$.review_by')"
-        clause = f"({clause} AND (COALESCE({review_by}, '') = '' OR {review_by} >= ?))"
-        params.append(access.overdue_before)
-    return clause, params
+        review_by = sql.json_text(dialect, "d.metadata", "review_by", params)
+        clause = f"({clause} AND (COALESCE({review_by}, '') = '' OR {review_by} >= {params.add(access.overdue_before)}))"
+    return clause
 
 
-def filter_clause(filters: dict[str, Any]) -> tuple[str, list[Any]]:
-    """``{"source": "a.md", "license": ["CC-BY-4.0", "CC0"], "year": 2020}`` as SQL over documents."""
-    parts, params = [], []
+def filter_clause(filters: dict[str, Any], dialect: str, params: sql.Params) -> str:
+    """``{"source": "a.md", "license": ["CC-BY-4.0", "CC0"], "year": 2020}`` as SQL over documents ``d``:
+    provenance fields are columns, anything else a field of the document's JSON metadata."""
     from .retrieve import OPERATORS, check_operators
 
+    parts = []
     for field, wanted in filters.items():
-        column = f"d.{field}" if field in DIRECT_FILTER_FIELDS else "json_extract(d.metadata, ?)"
         if isinstance(wanted, dict):
-            for op, value in check_operators(field, wanted).items():
-                if field not in DIRECT_FILTER_FIELDS:
-                    params.append(f"$.{field}")
-                parts.append(f"{column} {OPERATORS[op]} ?")  # a missing field (NULL) never matches
-                params.append(value)
-            continue
-        values = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
-        if field not in DIRECT_FILTER_FIELDS:
-            params.append(f"$.{field}")
-        parts.append(f"{column} IN ({','.join('?' * len(values))})")
-        params.extend(values)
-    return " AND ".join(parts) or "1", params
+            tests = [(OPERATORS[op], [value]) for op, value in check_operators(field, wanted).items()]
+        else:
+            tests = [("IN", list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted])]
+        for op, values in tests:  # a missing field (NULL) never matches
+            if field in DIRECT_FILTER_FIELDS:
+                marks = [params.add(value) for value in values]
+                parts.append(f"d.{field} IN ({','.join(marks)})" if op == "IN" else f"d.{field} {op} {marks[0]}")
+            else:
+                parts.append(sql.json_compare(dialect, "d.metadata", field, op, values, params))
+    return " AND ".join(parts) or "1 = 1"
 
 
 def allowed_chunk_ids(catalog: Catalog, filters: dict[str, Any], access: Access) -> set[str]:
-    where_filters, filter_params = filter_clause(filters)
-    where_access, access_params = access_clause(access)
-    query = (
-        "SELECT c.id FROM chunks c JOIN documents d ON d.source = c.source "
-        f"WHERE {where_filters} AND {where_access}"
-    )
-    return {row[0] for row in catalog._db.execute(query, filter_params + access_params)}
+    params = sql.Params()
+    where_filters = filter_clause(filters, catalog.dialect, params)
+    where_access = access_clause(access, catalog.dialect, params)
+    query = f"SELECT c.id FROM chunks c JOIN documents d ON d.source = c.source WHERE {where_filters} AND {where_access}"
+    return {row[0] for row in catalog.rows(query, params.values)}
 
 
 def has_restricted(catalog: Catalog) -> bool:
-    return catalog._db.execute("SELECT 1 FROM documents WHERE groups != '[]' LIMIT 1").fetchone() is not None
+    return bool(catalog.rows("SELECT 1 FROM documents WHERE groups != '[]' LIMIT 1"))

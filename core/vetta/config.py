@@ -80,6 +80,12 @@ class Settings(BaseModel):
         "several processes or machines share them; default (None, or VETTA_CHROMA_URL unset): a Chroma "
         "folder in VETTA_HOME, written by one process at a time",
     )
+    catalog_url: str | None = Field(
+        default_factory=lambda: os.environ.get("VETTA_CATALOG_URL") or None,
+        description="a PostgreSQL database for the catalog (postgresql://USER:PASSWORD@HOST:5432/DB, one schema "
+        "per domain; needs vetta[postgres]), so workers on several machines share one source of truth and one "
+        "write lock; default (None, or VETTA_CATALOG_URL unset): a SQLite file per domain in VETTA_HOME",
+    )
     chunk_size: int = Field(1000, ge=50, description="characters per chunk")
     chunk_overlap: int = Field(150, ge=0)
     k: int = Field(5, ge=1, description="passages given to the model")

@@ -48,8 +48,7 @@ def hold_if_flagged(store: DomainStore, path: Path, doc: Document, report: Inges
 
 
 def _was_released(store: DomainStore, source: str) -> bool:
-    rows = store.catalog._db.execute("SELECT metadata FROM documents WHERE source = ?", (source,)).fetchone()
-    return bool(rows and '"released_by"' in (rows[0] or ""))
+    return "released_by" in (store.catalog.document_metadata(source) or {})
 
 
 def release(

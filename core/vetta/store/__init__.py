@@ -1,8 +1,9 @@
-"""A domain's store: the catalog (SQLite), the vectors (Chroma, one collection per domain) and BM25.
+"""A domain's store: the catalog (SQLite, or PostgreSQL), the vectors (Chroma, one collection per domain) and BM25.
 
 The store owns the write protocol; nothing else writes to the three.
 
-- **One writer per home** (``writing()``, a file lock); a second writer waits, or fails with ``wait=False``.
+- **One writer per home** (``writing()``, a file lock; with the catalog on PostgreSQL also a lock in that
+  database, so one writer among all machines sharing it); a second writer waits, or fails with ``wait=False``.
 - **Journaled vector writes.** Vector upserts are journaled in the catalog (committed) before Chroma is
   written; the catalog transaction that stores the documents marks them done and journals the deletion of
   the vectors it made stale; those are deleted after it commits. A process killed at any point leaves a
@@ -15,6 +16,7 @@ The store owns the write protocol; nothing else writes to the three.
 
 from __future__ import annotations
 
+import re
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,11 +37,12 @@ from .vectors import VectorIndex, chroma_client, chroma_server
 _locks: dict[str, WriteLock] = {}
 
 
-def write_lock(home: Path) -> WriteLock:
-    """One lock object per home per process, shared by every store of that home (so it re-enters)."""
-    key = str(home.resolve())
+def write_lock(home: Path, catalog_url: str | None = None) -> WriteLock:
+    """One lock object per home (and shared catalog) per process, shared by every store of that home (so it
+    re-enters)."""
+    key = f"{home.resolve()}|{catalog_url or ''}"
     if key not in _locks:
-        _locks[key] = WriteLock(home)
+        _locks[key] = WriteLock(home, catalog_url)
     return _locks[key]
 
 
@@ -74,14 +77,22 @@ def _row_metadata(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class DomainStore:
-    def __init__(self, home: Path, domain: str, chroma_url: str | None = None):
+    def __init__(self, home: Path, domain: str, chroma_url: str | None = None, catalog_url: str | None = None):
         self.home = home
         self.domain = domain
         self.chroma_url = chroma_url
+        self.catalog_url = catalog_url
         self.folder = home / "domains" / domain
-        self.catalog = Catalog(self.folder / "catalog.sqlite")
+        if catalog_url and not chroma_url:
+            raise ConfigError(
+                "catalog_url puts the catalog where several machines share it, but the vectors would stay in "
+                f"this home's Chroma folder ({home / 'chroma'}), which the others cannot read: set chroma_url "
+                "too (a Chroma server, `chroma run`)"
+            )
+        schema = "vetta_" + re.sub(r"[^a-z0-9_]", "_", domain.lower())
+        self.catalog = Catalog(catalog_url or self.folder / "catalog.sqlite", schema=schema[:63])
         self.lexical = LexicalIndex(self.folder / "bm25")
-        self.lock = write_lock(home)
+        self.lock = write_lock(home, catalog_url)
         self._vectors: VectorIndex | None = None
 
     # --- vectors --------------------------------------------------------------------------------------

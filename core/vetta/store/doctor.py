@@ -42,7 +42,7 @@ class DoctorReport:
 
 
 def _query(store: DomainStore, sql: str) -> list[tuple]:
-    return [tuple(row) for row in store.catalog._db.execute(sql)]
+    return store.catalog.rows(sql)
 
 
 # what each catalog check selects; examine reports these rows, repair mends the same rows
@@ -94,14 +94,11 @@ def repair(store: DomainStore, embed: Callable[[list[str]], Any]) -> DoctorRepor
         done: dict[str, int] = {"journal_" + key: value for key, value in recovered.items() if value}
         for finding in report.findings:
             if finding.check == "orphan-chunks":
-                rows = _query(store, ORPHAN_CHUNKS)
-                with store.catalog.transaction() as db:
-                    db.executemany("DELETE FROM chunks WHERE id = ?", rows)
-                    db.executemany("INSERT OR IGNORE INTO journal VALUES (?, 'delete')", rows)
-                store._delete([row[0] for row in rows])
+                orphans = [row[0] for row in _query(store, ORPHAN_CHUNKS)]
+                store.catalog.remove_chunks(orphans)
+                store._delete(orphans)
             elif finding.check == "chunk-counts":
-                with store.catalog.transaction() as db:
-                    db.execute("UPDATE documents SET n_chunks = (SELECT COUNT(*) FROM chunks c WHERE c.source = documents.source)")
+                store.catalog.recount_chunks()
             elif finding.check == "empty-files":
                 for (file,) in _query(store, EMPTY_FILES):
                     store.catalog.forget_file(file)

@@ -1,4 +1,5 @@
-"""One writer per home: a file lock (``filelock``) with a note of who holds it.
+"""One writer per home: a file lock (``filelock``) with a note of who holds it; with the catalog on
+PostgreSQL, also a session advisory lock in that database, so one writer among every machine sharing it.
 
 Readers never take it: SQLite in WAL mode gives them whole transactions, BM25 is read per generation and
 hits are hydrated from the catalog, so a half-done write is invisible to them.
@@ -25,7 +26,7 @@ class StoreBusyError(VettaError):
 class WriteLock:
     """Re-entrant within a process; ``acquire(wait=False)`` fails at once if another process holds it."""
 
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, catalog_url: str | None = None):
         from filelock import FileLock
 
         home.mkdir(parents=True, exist_ok=True)
@@ -33,6 +34,7 @@ class WriteLock:
         self.owner_file = home / "write.lock.owner"
         self._lock = FileLock(str(self.path), thread_local=False)
         self._depth = 0
+        self._shared = SharedLock(catalog_url) if catalog_url else None
 
     @property
     def held(self) -> bool:
@@ -62,6 +64,12 @@ class WriteLock:
                 ) from None
             log.warning("waiting for %s to finish writing to %s", self.owner(), self.path.parent)
             self._lock.acquire()
+        if self._shared is not None:
+            try:
+                self._shared.acquire(wait)
+            except BaseException:
+                self._lock.release()
+                raise
         self._depth = 1
         note = {"pid": os.getpid(), "command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:3]), "since": time.time()}
         self.owner_file.write_text(json.dumps(note))
@@ -70,4 +78,52 @@ class WriteLock:
     def release(self) -> None:
         self._depth -= 1
         if not self._depth:
+            if self._shared is not None:
+                self._shared.release()
             self._lock.release()
+
+
+class SharedLock:
+    """The write lock of every home sharing a PostgreSQL catalog: a session advisory lock, held on a
+    connection of its own for as long as the write lasts (PostgreSQL frees it if that connection dies)."""
+
+    KEY = "vetta-write"
+
+    def __init__(self, url: str):
+        self.url = url
+        self._db = None
+
+    def acquire(self, wait: bool) -> None:
+        import sqlalchemy as sa
+
+        from ..catalog_sql import engine_for
+
+        engine = engine_for(self.url, "public")
+        db = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            took = db.execute(sa.text("SELECT pg_try_advisory_lock(hashtext(:key))"), {"key": self.KEY}).scalar()
+            if not took:
+                if not wait:
+                    raise StoreBusyError(
+                        f"the catalog at {sa.make_url(self.url).render_as_string(hide_password=True)} is being "
+                        "written by another vetta process; try again when it finishes, or leave out --no-wait"
+                    )
+                log.warning("waiting for another vetta process to finish writing to the shared catalog")
+                db.execute(sa.text("SELECT pg_advisory_lock(hashtext(:key))"), {"key": self.KEY})
+        except BaseException:
+            db.close()
+            engine.dispose()
+            raise
+        self._db, self._engine = db, engine
+
+    def release(self) -> None:
+        import sqlalchemy as sa
+
+        if self._db is None:
+            return
+        try:
+            self._db.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": self.KEY})
+        finally:
+            self._db.close()
+            self._engine.dispose()
+            self._db = None
