@@ -3,6 +3,7 @@
     .venv/bin/python bench/serve_bench.py                          # 16 clients + 1 writer, 2 workers, 10 min
     .venv/bin/python bench/serve_bench.py --minutes 2 --out /tmp/x.json
     .venv/bin/python bench/serve_bench.py --chroma-server          # vectors on a `chroma run` on 127.0.0.1
+    .venv/bin/python bench/serve_bench.py --postgres               # and the catalog on a PostgreSQL there
 
 Set-up (not timed): a fresh home with the healthcare starter corpus (public) and, per access group, vetted
 documents on the same topics as the questions, each carrying its group's secret marker, so retrieval would
@@ -158,6 +159,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chroma-server", action="store_true", help="vectors on a Chroma server on 127.0.0.1")
+    parser.add_argument("--postgres", action="store_true",
+                        help="the catalog on a PostgreSQL started on 127.0.0.1 (implies --chroma-server)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.minutes > 30 or args.clients > 64:
@@ -169,8 +172,16 @@ def main() -> None:
     home = work / "home"
     home.mkdir()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "VETTA_HOME": str(home)}
-    chroma = None
+    chroma = postgres_stop = None
     config = "[serve]\nrate_limit_per_minute = 0\n"
+    args.chroma_server = args.chroma_server or args.postgres
+    if args.postgres:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from storehelp import new_database, start_postgres
+
+        (work / "postgres").mkdir()
+        postgres_stop, server_url = start_postgres(work / "postgres")
+        config = f'catalog_url = "{new_database(server_url, "bench")}"\n' + config
     if args.chroma_server:
         sys.path.insert(0, str(ROOT / "tests"))
         from storehelp import start_chroma
@@ -217,13 +228,15 @@ def main() -> None:
         if chroma is not None:
             chroma.terminate()
             chroma.wait(timeout=30)
+        if postgres_stop is not None:
+            subprocess.run(postgres_stop, check=False, capture_output=True, timeout=60)
     served = len(results.latencies)
     errors = sum(count for status, count in results.statuses.items() if status != 200) + results.transport_errors
     report = {
         "machine": describe(),
         "settings": {"minutes": args.minutes, "clients": args.clients, "workers": args.workers,
                      "vectors": "chroma server" if args.chroma_server else "embedded chroma",
-                     "catalog": "sqlite (embedded)", "rate_limit": "off"},
+                     "catalog": "postgresql" if args.postgres else "sqlite (embedded)", "rate_limit": "off"},
         "set_up_s": round(set_up, 1),
         "wall_s": round(wall, 1),
         "requests_served": served,
