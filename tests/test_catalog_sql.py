@@ -74,3 +74,25 @@ def test_a_hand_picked_case(catalog):
     # written out by hand, not by either rule: oncology+cardiology, overdue ones hidden, year from 2020 on
     got = allowed_chunk_ids(catalog, {"year": {"$gte": 2020}}, ACCESSES[4])
     assert got == {"onc.md#0", "onc-card.md#0"}
+
+
+def test_sign_offs_quarantine_and_repairs_behave_the_same_on_both_databases(tmp_path, catalog_url):
+    catalog = Catalog(catalog_url or tmp_path / "other.sqlite", schema="vetta_ops")
+    doc = Document(source="a.md", text="t", sha256="s1", domain="d", file="a.md", provenance=Provenance(groups=("g",)))
+    catalog.record_version(doc, "pending")
+    catalog.record_version(doc, "approved", reviewer="r", decided_on="2026-01-01")
+    assert (catalog.version("a.md", "s1")["status"], catalog.version("a.md", "s1")["reviewer"]) == ("approved", "r")
+    catalog.decide_version("a.md", "s1", "rejected", "q", "2026-01-02", "no")
+    catalog.record_version(doc, "pending")  # seen again: a decided version keeps its decision
+    assert catalog.version("a.md", "s1")["status"] == "rejected"
+    catalog.quarantine(doc, ["why"])
+    assert catalog.quarantined(Access(("g",)))[0]["reasons"] == ["why"] and catalog.quarantined(Access(())) == []
+    catalog.unquarantine(["a.md"])
+    assert catalog.quarantined() == []
+    catalog.put_documents([(doc, [Chunk(id="x", source="a.md", text="t", start=0, end=1, ordinal=0)])],
+                          files=[("a.md", "fp", "/p")])
+    catalog.remove_chunks(["x"])
+    catalog.recount_chunks()
+    assert catalog.documents()[0]["n_chunks"] == 0 and catalog.journal() == [("delete", "x")]
+    assert catalog.generation == 9  # every write transaction counted once
+    catalog.close()
