@@ -358,11 +358,9 @@ def test_the_real_command_serves_two_workers_on_loopback(tmp_path):
 
 def test_serving_a_home_with_embedded_vectors_warns_against_ingesting_meanwhile(tmp_path, capsys):
     from vetta.server.commands import _warn_embedded_vectors
-    from vetta.server.settings import load_serve_settings
 
-    settings = load_serve_settings(tmp_path, {"domains": ("healthcare",)})
-    _warn_embedded_vectors(tmp_path, settings)
+    _warn_embedded_vectors(tmp_path, ("healthcare",))
     assert "do not run `vetta ingest`" in capsys.readouterr().err
     (tmp_path / "config.toml").write_text('chroma_url = "http://127.0.0.1:8000"\n')
-    _warn_embedded_vectors(tmp_path, settings)
+    _warn_embedded_vectors(tmp_path, ("healthcare",))
     assert capsys.readouterr().err == ""

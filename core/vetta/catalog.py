@@ -32,17 +32,9 @@ class Catalog:
     every transaction has a pooled connection to itself while it runs."""
 
     def __init__(self, location: Path | str, schema: str = "vetta"):
-        self.location = location
-        self.path = None if sql.is_url(location) else Path(location)
         self.engine = sql.engine_for(location, schema)
         self.dialect = self.engine.dialect.name
-        sql.create_schema(self.engine)
-
-    def describe(self) -> str:
-        """Where the catalog is, without a password."""
-        if self.path is not None:
-            return str(self.path)
-        return sa.make_url(str(self.location)).render_as_string(hide_password=True)
+        sql.create_schema(self.engine, schema)
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:

@@ -75,7 +75,7 @@ def is_url(location: str | Path) -> bool:
 
 def engine_for(location: str | Path, schema: str) -> sa.Engine:
     """An engine for a SQLite file (a path) or a PostgreSQL database (a URL), its tables in ``schema``
-    there (PostgreSQL only: a SQLite file holds one domain)."""
+    there (PostgreSQL only: a SQLite file holds one domain; ``create_schema`` makes it). Opens nothing yet."""
     if not is_url(location):
         Path(location).parent.mkdir(parents=True, exist_ok=True)
         return _sqlite_engine(Path(location))
@@ -93,9 +93,6 @@ def engine_for(location: str | Path, schema: str) -> sa.Engine:
         )
     except ModuleNotFoundError as err:
         raise ConfigError(f"a PostgreSQL catalog needs psycopg: pip install 'vetta[postgres]' ({err})") from None
-    with engine.begin() as db:  # one schema per domain; two workers creating it at once take turns
-        db.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('vetta-schema'))"))
-        db.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     return engine
 
 
@@ -121,13 +118,16 @@ def _sqlite_engine(path: Path) -> sa.Engine:
     return engine
 
 
-def create_schema(engine: sa.Engine) -> None:
-    """Create what is missing: tables, the columns added since, their indexes."""
+def create_schema(engine: sa.Engine, schema: str) -> None:
+    """Create what is missing: the domain's schema (PostgreSQL), tables, the columns added since, their
+    indexes. Two workers doing it at once take turns."""
     with engine.connect() as db:
         db = db.execution_options(vetta_write=True)
         with db.begin():
             if db.dialect.name == "postgresql":
                 db.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('vetta-schema'))"))
+                if not db.dialect.has_schema(db, schema):  # CREATE needs a privilege an existing schema does not
+                    db.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
             metadata.create_all(db, checkfirst=True)
             inspector = sa.inspect(db)
             for table, columns in ADDED_COLUMNS.items():

@@ -36,10 +36,10 @@ def serve(host, port, workers, domains):
         raise click.ClickException("vetta serve needs FastAPI and uvicorn: pip install 'vetta[serve]'") from error
     from .app import create_app
 
-    create_app(home, settings)  # bad settings or domains fail here, before any worker starts
+    service = create_app(home, settings).state.service  # bad settings or domains fail here, before any worker
     os.environ["VETTA_HOME"] = str(home)
     os.environ["VETTA_SERVE_SETTINGS"] = settings.model_dump_json()
-    _warn_embedded_vectors(home, settings)
+    _warn_embedded_vectors(home, service.domains)
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {settings.host}: reachable from other machines; put TLS in front", err=True)
     click.echo(f"vetta serving {', '.join(settings.domains) or 'every installed domain'} on "
@@ -48,12 +48,12 @@ def serve(host, port, workers, domains):
                 workers=settings.workers, log_level="warning", timeout_graceful_shutdown=10)
 
 
-def _warn_embedded_vectors(home, settings) -> None:
+def _warn_embedded_vectors(home, domains) -> None:
     """Workers reading the home's Chroma folder while `vetta ingest` writes it fail (measured: 500s and a
     worker killed in Chroma's native code, docs/serving.md); say so before serving such a home."""
     from ..config import load_settings
 
-    embedded = [d for d in (settings.domains or ("general",)) if not load_settings(home, d).chroma_url]
+    embedded = [domain for domain in domains if not load_settings(home, domain).chroma_url]
     if embedded:
         click.echo(f"warning: the vectors of {', '.join(embedded)} are in this home's Chroma folder: do not run "
                    "`vetta ingest` on it while it serves (the workers fail while another process writes the "

@@ -91,6 +91,7 @@ class SharedLock:
 
     def __init__(self, url: str):
         self.url = url
+        self._engine = None
         self._db = None
 
     def acquire(self, wait: bool) -> None:
@@ -98,8 +99,9 @@ class SharedLock:
 
         from ..catalog_sql import engine_for
 
-        engine = engine_for(self.url, "public")
-        db = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        if self._engine is None:
+            self._engine = engine_for(self.url, "public")
+        db = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             took = db.execute(sa.text("SELECT pg_try_advisory_lock(hashtext(:key))"), {"key": self.KEY}).scalar()
             if not took:
@@ -112,9 +114,8 @@ class SharedLock:
                 db.execute(sa.text("SELECT pg_advisory_lock(hashtext(:key))"), {"key": self.KEY})
         except BaseException:
             db.close()
-            engine.dispose()
             raise
-        self._db, self._engine = db, engine
+        self._db = db
 
     def release(self) -> None:
         import sqlalchemy as sa
@@ -125,5 +126,4 @@ class SharedLock:
             self._db.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": self.KEY})
         finally:
             self._db.close()
-            self._engine.dispose()
             self._db = None
