@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Callable
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # numpy is imported where it is used: commands that touch no vector start fast
     import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config import Settings
+
+
+#: Held while any local model loads, so that one model loads at a time in a process. transformers sets
+#: torch's default dtype for the whole process while it builds a model (``local_torch_dtype``): a float32
+#: model built while a bfloat16 one loads in another thread can restore the default to bfloat16, and every
+#: layer made afterwards is bfloat16 ("self and mat2 must have the same dtype", seen under `vetta serve`,
+#: whose requests run in threads). Reentrant: a load may load another model.
+LOADING = threading.RLock()
 
 
 class Embedder(ABC):

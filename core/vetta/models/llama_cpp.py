@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from ..errors import ConfigError, ModelError
-from .base import Model
+from .base import LOADING, Model
 from .native_probe import check_llama_cpp
 from .transformers_local import SMOLLM2, packaged_smollm2_gguf
 
@@ -34,7 +34,7 @@ class LlamaCppModel(Model):
         return path
 
     def _load(self):
-        with self._lock:
+        with LOADING:
             if self._llm is None:
                 try:
                     from llama_cpp import Llama
@@ -53,7 +53,8 @@ class LlamaCppModel(Model):
     def generate(self, messages: list[dict[str, str]], max_new_tokens: int = 160) -> str:
         llm = self._load()
         try:
-            result = llm.create_chat_completion(messages=messages, max_tokens=max_new_tokens, temperature=0.0)
+            with self._lock:  # a Llama object is not thread-safe: concurrent calls crashed serve workers
+                result = llm.create_chat_completion(messages=messages, max_tokens=max_new_tokens, temperature=0.0)
         except Exception as error:
             raise ModelError(f"llama.cpp failed to answer with {self.model_name!r}: {error}") from error
         return (result["choices"][0]["message"]["content"] or "").strip()

@@ -16,6 +16,7 @@ import threading
 
 from ..errors import ConfigError, ModelError
 from ..verify import Verdict, Verifier, content_words, evidence_sentences, windows
+from .base import LOADING
 
 MAX_WINDOWS = 12  # premises per claim, the ones sharing most content words with it
 
@@ -38,7 +39,7 @@ class NLIVerifier(Verifier):
         self._lock = threading.Lock()
 
     def _load(self):
-        with self._lock:
+        with LOADING:
             if self._loaded is None:
                 import torch
                 from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -76,7 +77,7 @@ class NLIVerifier(Verifier):
         torch, tokenizer, model, device, entail, contradict = self._load()
         best: dict[int, tuple[float, str]] = {}
         against: dict[int, float] = {}
-        with torch.inference_mode():
+        with self._lock, torch.inference_mode():  # one call at a time: the tokenizer's padding state is shared
             for start in range(0, len(jobs), self.batch_size):
                 part = jobs[start : start + self.batch_size]
                 batch = tokenizer([window for _, window in part], [pairs[i][0] for i, _ in part],

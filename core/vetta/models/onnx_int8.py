@@ -16,13 +16,12 @@ releases pin transformers < 4.58 (we run 5.x); this adapter is what that backend
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError
-from .base import Embedder
+from .base import LOADING, Embedder
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length (its sentence_bert_config.json)
 
@@ -55,10 +54,9 @@ class OnnxInt8Embedder(Embedder):
         self._threads = threads or os.cpu_count() or 1
         self._session = None
         self._tokenizer = None
-        self._lock = threading.Lock()
 
     def _load(self):
-        with self._lock:
+        with LOADING:
             if self._session is None:
                 import onnxruntime as ort
                 from tokenizers import Tokenizer

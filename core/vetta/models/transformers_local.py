@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from ..errors import ConfigError, ModelError
-from .base import Model
+from .base import LOADING, Model
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class TransformersModel(Model):
         return str(target)
 
     def _load(self):
-        with self._lock:
+        with LOADING:
             if self._loaded is None:
                 import torch
                 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -119,7 +119,7 @@ class TransformersModel(Model):
             inputs = tokenizer.apply_chat_template(
                 messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
             ).to(device)
-            with torch.inference_mode():
+            with self._lock, torch.inference_mode():  # one generation at a time per model
                 output = model.generate(
                     **inputs,
                     max_new_tokens=max_new_tokens,

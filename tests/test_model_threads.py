@@ -1,0 +1,135 @@
+"""Local models shared by the request threads of `vetta serve`: loads never interleave, calls never overlap.
+
+Found with bench/serve_bench.py: workers died (clients saw "Server disconnected") while eight requests called
+one llama.cpp model at once, and a verifier answered "self and mat2 must have the same dtype, Float and
+BFloat16" after it was built while a bfloat16 embedder loaded in another thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from vetta.models.base import LOADING
+
+
+class Overlap:
+    """Stands in for a backend object: records how many callers are inside it at once."""
+
+    def __init__(self, reply):
+        self.reply = reply
+        self.inside = 0
+        self.most = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, *args, **kwargs):
+        with self.lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        time.sleep(0.05)
+        with self.lock:
+            self.inside -= 1
+        return self.reply
+
+
+def hammer(call, threads: int = 6) -> list:
+    barrier = threading.Barrier(threads)
+    results, errors = [None] * threads, []
+
+    def one(index):
+        barrier.wait()
+        try:
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+
+    workers = [threading.Thread(target=one, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not errors, errors
+    return results
+
+
+def test_llama_cpp_calls_one_at_a_time():
+    from vetta.models.llama_cpp import LlamaCppModel
+
+    model = LlamaCppModel("unused.gguf")
+    backend = Overlap({"choices": [{"message": {"content": " an answer "}}]})
+    model._llm = type("FakeLlama", (), {"create_chat_completion": staticmethod(backend)})()
+    assert hammer(lambda: model.generate([{"role": "user", "content": "q"}])) == ["an answer"] * 6
+    assert backend.most == 1
+
+
+def test_transformers_generation_one_at_a_time():
+    torch = pytest.importorskip("torch")
+    from vetta.models.transformers_local import TransformersModel
+
+    class Tokenizer:
+        pad_token_id = 0
+        eos_token_id = 0
+
+        def apply_chat_template(self, messages, **kwargs):
+            class Inputs(dict):
+                def to(self, device):
+                    return self
+
+            return Inputs(input_ids=torch.tensor([[1, 2]]))
+
+        def decode(self, tokens, skip_special_tokens=True):
+            return "written"
+
+    backend = Overlap(torch.tensor([[1, 2, 3]]))
+    model = TransformersModel("unused")
+    model._loaded = (Tokenizer(), type("FakeLM", (), {"generate": staticmethod(backend)})(), "cpu")
+    assert hammer(lambda: model.generate([{"role": "user", "content": "q"}])) == ["written"] * 6
+    assert backend.most == 1
+
+
+def test_a_load_waits_for_another_load():
+    """While one model loads (LOADING held), another thread's load does not start."""
+    pytest.importorskip("sentence_transformers")  # imported here, so the load itself takes well under a second
+    from vetta.models.support import FeatureSupportVerifier
+
+    verifier = FeatureSupportVerifier()
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (verifier.embedder(), done.set()))
+    with LOADING:
+        thread.start()
+        assert not done.wait(5.0), "a model loaded while another load held the lock"
+    thread.join(timeout=120)
+    assert done.is_set()
+
+
+def test_concurrent_loads_keep_every_model_in_its_own_dtype():
+    """bfloat16 embedders and the float32 support verifier's embedder loaded at once: torch's default dtype
+    is float32 afterwards (else every layer made later is bfloat16) and each model keeps its own dtype."""
+    torch = pytest.importorskip("torch")
+    from vetta.models.sentence_transformers import SentenceTransformerEmbedder
+    from vetta.models.support import FeatureSupportVerifier
+
+    for _ in range(3):
+        embedders = [SentenceTransformerEmbedder("all-MiniLM-L6-v2", dtype="bfloat16") for _ in range(2)]
+        verifiers = [FeatureSupportVerifier() for _ in range(2)]
+        calls = [e._load for e in embedders] + [v.embedder for v in verifiers]
+        counter = iter(range(len(calls)))
+        lock = threading.Lock()
+
+        def next_call():
+            with lock:
+                index = next(counter)
+            return calls[index]()
+
+        hammer(next_call, threads=len(calls))
+        assert torch.get_default_dtype() == torch.float32
+        assert torch.nn.Linear(2, 2).weight.dtype == torch.float32
+        for verifier in verifiers:
+            assert {p.dtype for p in verifier.embedder().model.parameters()} == {torch.float32}
+        for embedder in embedders:
+            assert {p.dtype for p in embedder._load().parameters()} == {torch.bfloat16}
+    claim, evidence = "Metformin is the first medicine.", ["Metformin is usually the first medicine prescribed."]
+    verdicts = hammer(lambda: verifiers[0].verify(claim, evidence))
+    assert len({(v.label, v.score) for v in verdicts}) == 1
