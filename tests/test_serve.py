@@ -346,21 +346,34 @@ def test_the_real_command_serves_two_workers_on_loopback(tmp_path):
             assert {hit["source"].removeprefix("corpus/") for hit in response.json()["hits"]} == SEES_BY[user]
             assert not any(secret in response.text for secret in secrets_outside(user))
         assert httpx.get(f"{url}/v1/me", timeout=10).status_code == 401
+        # ingesting while it serves: the vectors go through the Chroma server serve runs over the home's folder
+        assert (home / "chroma-server.json").exists()
+        (corpus / "late.md").write_text("# Hyperkalaemia\n\nHyperkalaemia is treated at once with calcium "
+                                        "gluconate to protect the heart.\n")
+        subprocess.run([vetta, "ingest", "general", str(corpus), "--home", str(home)], check=True, env=env,
+                       capture_output=True)
+        for _ in range(4):  # whichever worker takes it sees the new vectors at once
+            response = httpx.post(f"{url}/v1/retrieve", json={"domain": "general", "k": 3,
+                                                              "query": "How is hyperkalaemia treated?"},
+                                  headers=auth(made["alice"]), timeout=120)
+            assert "corpus/late.md" in {hit["source"] for hit in response.json()["hits"]}, response.text
         subprocess.run([vetta, "keys", "revoke", "bob", "--home", str(home)], check=True, env=env, capture_output=True)
         for _ in range(4):  # whichever worker takes it
             assert httpx.get(f"{url}/v1/me", headers=auth(made["bob"]), timeout=10).status_code == 401
         assert httpx.get(f"{url}/openapi.json", timeout=10).json()["info"]["title"] == "vetta"
     finally:
         process.stop(server)
+    assert not (home / "chroma-server.json").exists()
     logged = [e for e in audit.entries(home) if e.get("kind") == "request"]
     assert len(logged) >= 12 + 1 + 4 and {"alice", "bob", "carol", "-"} <= {e["user"] for e in logged}
 
 
-def test_serving_a_home_with_embedded_vectors_warns_against_ingesting_meanwhile(tmp_path, capsys):
-    from vetta.server.commands import _warn_embedded_vectors
+def test_serve_runs_a_chroma_server_only_for_vectors_in_the_home_folder(tmp_path, capsys):
+    from contextlib import nullcontext
 
-    _warn_embedded_vectors(tmp_path, ("healthcare",))
-    assert "do not run `vetta ingest`" in capsys.readouterr().err
+    from vetta.server.commands import _folder_server
+
+    assert not isinstance(_folder_server(tmp_path, ("healthcare",)), nullcontext)
+    assert "serving them through a Chroma server" in capsys.readouterr().err
     (tmp_path / "config.toml").write_text('chroma_url = "http://127.0.0.1:8000"\n')
-    _warn_embedded_vectors(tmp_path, ("healthcare",))
-    assert capsys.readouterr().err == ""
+    assert isinstance(_folder_server(tmp_path, ("healthcare",)), nullcontext)

@@ -39,25 +39,29 @@ def serve(host, port, workers, domains):
     service = create_app(home, settings).state.service  # bad settings or domains fail here, before any worker
     os.environ["VETTA_HOME"] = str(home)
     os.environ["VETTA_SERVE_SETTINGS"] = settings.model_dump_json()
-    _warn_embedded_vectors(home, service.domains)
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {settings.host}: reachable from other machines; put TLS in front", err=True)
-    click.echo(f"vetta serving {', '.join(settings.domains) or 'every installed domain'} on "
-               f"http://{settings.host}:{settings.port} (docs at /docs)", err=True)
-    uvicorn.run("vetta.server.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level="warning", timeout_graceful_shutdown=10)
+    with _folder_server(home, service.domains):
+        click.echo(f"vetta serving {', '.join(settings.domains) or 'every installed domain'} on "
+                   f"http://{settings.host}:{settings.port} (docs at /docs)", err=True)
+        uvicorn.run("vetta.server.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
+                    workers=settings.workers, log_level="warning", timeout_graceful_shutdown=10)
 
 
-def _warn_embedded_vectors(home, domains) -> None:
-    """Workers reading the home's Chroma folder while `vetta ingest` writes it fail (measured: 500s and a
-    worker killed in Chroma's native code, docs/serving.md); say so before serving such a home."""
+def _folder_server(home, domains):
+    """Vectors in the home's Chroma folder are served by one Chroma server on loopback while vetta serves,
+    so that the workers and `vetta ingest` never open the folder at once (vetta.store.folder_server)."""
+    from contextlib import nullcontext
+
     from ..config import load_settings
+    from ..store import folder_server
 
     embedded = [domain for domain in domains if not load_settings(home, domain).chroma_url]
-    if embedded:
-        click.echo(f"warning: the vectors of {', '.join(embedded)} are in this home's Chroma folder: do not run "
-                   "`vetta ingest` on it while it serves (the workers fail while another process writes the "
-                   "folder); set chroma_url to a Chroma server to ingest while serving", err=True)
+    if not embedded:
+        return nullcontext()
+    click.echo(f"the vectors of {', '.join(embedded)} are in {home / 'chroma'}: serving them through a Chroma "
+               "server on 127.0.0.1, so `vetta ingest` can write while this serves", err=True)
+    return folder_server.serving(home)
 
 
 @click.group()

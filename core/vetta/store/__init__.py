@@ -32,7 +32,8 @@ from ..errors import ConfigError
 from ..lexical import LexicalIndex
 from ..types import Chunk, Document
 from .lock import StoreBusyError, WriteLock
-from .vectors import VectorIndex, chroma_client, chroma_server
+from .folder_server import advertised
+from .vectors import VectorIndex, chroma_client, chroma_server, forget_folder_clients
 
 _locks: dict[str, WriteLock] = {}
 
@@ -94,20 +95,29 @@ class DomainStore:
         self.lexical = LexicalIndex(self.folder / "bm25")
         self.lock = write_lock(home, catalog_url)
         self._vectors: VectorIndex | None = None
+        self._served_by: str | None = None
 
     # --- vectors --------------------------------------------------------------------------------------
     @property
     def vectors(self) -> VectorIndex:
-        if self._vectors is None:
-            if self.chroma_url:
+        if self.chroma_url:
+            if self._vectors is None:
                 # a server may hold many homes' collections: the name carries this catalog's id
                 store_id = self.catalog.get_meta("store_id")
                 if store_id is None:
                     store_id = uuid.uuid4().hex[:12]
                     self.catalog.set_meta("store_id", store_id)
                 self._vectors = VectorIndex(chroma_server(self.chroma_url), f"vetta_{self.domain}_{store_id}")
-            else:
-                self._vectors = VectorIndex(chroma_client(str(self.home / "chroma")), f"vetta_{self.domain}")
+            return self._vectors
+        # The home's folder: through the Chroma server `vetta serve` runs over it while it serves
+        # (folder_server), else opened here. Looked up on every use, so a process moves when serve starts
+        # or stops (a writer between two writes, since serve switches holding the write lock).
+        served = advertised(self.home)
+        if self._vectors is None or served != self._served_by:
+            if self._vectors is not None and served is None:
+                forget_folder_clients()  # this process's view of the folder predates the server's writes
+            client = chroma_server(served) if served else chroma_client(str(self.home / "chroma"))
+            self._vectors, self._served_by = VectorIndex(client, f"vetta_{self.domain}"), served
         return self._vectors
 
     @property

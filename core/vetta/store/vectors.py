@@ -38,6 +38,16 @@ def chroma_client(path: str):
         return chromadb.PersistentClient(path=path, settings=_settings())
 
 
+def forget_folder_clients() -> None:
+    """Drop this process's persistent clients (and Chroma's shared systems): the next use reopens the folder
+    from disk, after another process (the server of ``folder_server``) has written it."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with _client_lock:
+        chroma_client.cache_clear()
+        SharedSystemClient.clear_system_cache()
+
+
 @lru_cache(maxsize=8)
 def chroma_server(url: str):
     """A client of the Chroma server at ``url`` (``http://127.0.0.1:8000``), made on first use."""
