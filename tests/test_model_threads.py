@@ -133,3 +133,26 @@ def test_concurrent_loads_keep_every_model_in_its_own_dtype():
     claim, evidence = "Metformin is the first medicine.", ["Metformin is usually the first medicine prescribed."]
     verdicts = hammer(lambda: verifiers[0].verify(claim, evidence))
     assert len({(v.label, v.score) for v in verdicts}) == 1
+
+
+def test_the_model_lock_serves_callers_in_the_order_they_came():
+    """Under load a plain lock let one request wait past its timeout while later ones went ahead."""
+    from vetta.models.base import FairLock
+
+    lock, order = FairLock(), []
+
+    def take(n):
+        with lock:
+            order.append(n)
+
+    threads = []
+    with lock:
+        for n in range(8):
+            threads.append(threading.Thread(target=take, args=(n,)))
+            threads[-1].start()
+            deadline = time.monotonic() + 10
+            while lock._issued < n + 2 and time.monotonic() < deadline:  # thread n holds a ticket
+                time.sleep(0.001)
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == list(range(8))

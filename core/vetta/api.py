@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from .config import Settings, load_settings, resolve_home
 from .domains import DomainPack
 from .errors import ConfigError, SourceNotFoundError, UnknownDomainError, VettaError
-from .models.base import Embedder, Model, split_spec
+from .models.base import LOADING, Embedder, Model, split_spec
 from .plugins import get_plugin_manager, get_registry
 from .types import Answer, Hit, IngestReport
 
@@ -17,20 +17,24 @@ if TYPE_CHECKING:
     from .store import DomainStore
     from .verify import Verifier
 
-_embedders: dict[tuple[str, str, str, int], Embedder] = {}
+# Made once per process and shared by every Assistant (and every request thread of `vetta serve`): each
+# holds a model loaded on first use. Made under LOADING, so two threads never make two of one.
+_embedders: dict[tuple, Embedder] = {}
 _models: dict[tuple[str, str, str], Model] = {}
+_verifiers: dict[tuple, Verifier] = {}
 
 
 def model_for(spec: str, settings: Settings, home: Path) -> Model:
     """The model a spec names (``backend:model``), made once per process and shared."""
     backend, name = split_spec(spec, "transformers")
     key = (backend, name, settings.model_dtype)
-    if key not in _models:
-        factories = get_registry().models
-        if backend not in factories:
-            raise ConfigError(f"no model backend {backend!r}; installed: {', '.join(factories)}")
-        _models[key] = factories[backend](name, settings, home)
-    return _models[key]
+    with LOADING:
+        if key not in _models:
+            factories = get_registry().models
+            if backend not in factories:
+                raise ConfigError(f"no model backend {backend!r}; installed: {', '.join(factories)}")
+            _models[key] = factories[backend](name, settings, home)
+        return _models[key]
 
 
 def domain_pack(name: str) -> DomainPack:
@@ -98,12 +102,13 @@ class Assistant:
             backend, name = split_spec(self.settings.embedder, "st")
             key = (backend, name, self.settings.embed_dtype, self.settings.embed_batch_size,
                    self.settings.query_runtime)
-            if key not in _embedders:
-                factories = get_registry().embedders
-                if backend not in factories:
-                    raise ConfigError(f"no embedder backend {backend!r}; installed: {', '.join(factories)}")
-                _embedders[key] = factories[backend](name, self.settings)
-            self._embedder = _embedders[key]
+            with LOADING:
+                if key not in _embedders:
+                    factories = get_registry().embedders
+                    if backend not in factories:
+                        raise ConfigError(f"no embedder backend {backend!r}; installed: {', '.join(factories)}")
+                    _embedders[key] = factories[backend](name, self.settings)
+                self._embedder = _embedders[key]
         return self._embedder
 
     @property
@@ -119,7 +124,12 @@ class Assistant:
             name = self.settings.verifier
             if name not in factories:
                 raise ConfigError(f"no verifier {name!r}; installed: {', '.join(sorted(factories))}")
-            self._verifier = factories[name](self.settings)
+            # one per settings, not per Assistant: a model-backed verifier would load its model per request
+            key = (name, factories[name], self.settings.model_dump_json())
+            with LOADING:
+                if key not in _verifiers:
+                    _verifiers[key] = factories[name](self.settings)
+                self._verifier = _verifiers[key]
         return self._verifier
 
     @property

@@ -103,7 +103,10 @@ class LexicalIndex:
         for entry in self.folder.iterdir():
             name = entry.name
             old_generation = name.startswith("g") and name[1:].isdigit() and int(name[1:]) <= generation - keep
-            abandoned = name.startswith(".partial-") and now - entry.stat().st_mtime > 600
+            try:
+                abandoned = name.startswith(".partial-") and now - entry.stat().st_mtime > 600
+            except FileNotFoundError:  # a reader's build, renamed into place since iterdir listed it
+                continue
             legacy = name in ("index", "ids.json", "stamp.json")  # one index in place, before generations
             if old_generation or abandoned or legacy:
                 if entry.is_dir():

@@ -21,6 +21,45 @@ if TYPE_CHECKING:  # pragma: no cover
 LOADING = threading.RLock()
 
 
+class FairLock:
+    """A lock granted in the order it was asked for. Each local model runs one call at a time (a llama.cpp
+    model is not thread-safe; a tokenizer's padding state is shared); under `vetta serve` many request
+    threads queue for one model, and ``threading.Lock`` hands it to whichever waiter wakes first, so one
+    request could wait past its timeout while later ones went ahead."""
+
+    def __init__(self):
+        self._turn = threading.Condition(threading.Lock())
+        self._issued = 0
+        self._serving = 0
+        self._abandoned: set[int] = set()  # tickets whose waiter was interrupted
+
+    def __enter__(self) -> "FairLock":
+        with self._turn:
+            ticket = self._issued
+            self._issued += 1
+            try:
+                while ticket != self._serving:
+                    self._turn.wait()
+            except BaseException:
+                if ticket == self._serving:
+                    self._next()
+                else:
+                    self._abandoned.add(ticket)
+                raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._turn:
+            self._next()
+
+    def _next(self) -> None:
+        self._serving += 1
+        while self._serving in self._abandoned:
+            self._abandoned.remove(self._serving)
+            self._serving += 1
+        self._turn.notify_all()
+
+
 class Embedder(ABC):
     """Turns texts into unit-length vectors. ``id`` names the model so a store can refuse a mismatch."""
 

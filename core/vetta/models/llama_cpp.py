@@ -7,11 +7,10 @@
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 from ..errors import ConfigError, ModelError
-from .base import LOADING, Model
+from .base import LOADING, FairLock, Model
 from .native_probe import check_llama_cpp
 from .transformers_local import SMOLLM2, packaged_smollm2_gguf
 
@@ -23,7 +22,7 @@ class LlamaCppModel(Model):
         self.context = context
         self.cache_dir = cache_dir
         self._llm = None
-        self._lock = threading.Lock()
+        self._lock = FairLock()
 
     def _path(self) -> Path:
         if self.model_name.lower() == SMOLLM2:

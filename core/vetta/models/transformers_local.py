@@ -12,11 +12,10 @@ import contextlib
 import io
 import logging
 import os
-import threading
 from pathlib import Path
 
 from ..errors import ConfigError, ModelError
-from .base import LOADING, Model
+from .base import LOADING, FairLock, Model
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ class TransformersModel(Model):
         self.cache_dir = cache_dir
         self.dtype = dtype
         self._loaded = None
-        self._lock = threading.Lock()
+        self._lock = FairLock()
 
     def _resolve(self) -> str:
         if self.model_name.lower() != SMOLLM2:
