@@ -156,3 +156,16 @@ def test_the_model_lock_serves_callers_in_the_order_they_came():
     for thread in threads:
         thread.join(timeout=10)
     assert order == list(range(8))
+
+
+def test_models_use_the_cores_serve_shares_out(monkeypatch):
+    import os
+
+    from vetta.models.base import cpu_threads
+
+    monkeypatch.setenv("VETTA_THREADS", "1")
+    assert cpu_threads() == 1
+    monkeypatch.setenv("VETTA_THREADS", "not a number")
+    assert cpu_threads() == (os.cpu_count() or 1)
+    monkeypatch.delenv("VETTA_THREADS")
+    assert cpu_threads() == (os.cpu_count() or 1)

@@ -21,6 +21,17 @@ if TYPE_CHECKING:  # pragma: no cover
 LOADING = threading.RLock()
 
 
+def cpu_threads() -> int:
+    """Threads a local model may use: ``VETTA_THREADS`` (set by `vetta serve` to the cores divided among its
+    workers, so N workers do not each spin up every core's worth of threads), else every core."""
+    import os
+
+    try:
+        return max(1, int(os.environ.get("VETTA_THREADS", "")))
+    except ValueError:
+        return os.cpu_count() or 1
+
+
 class FairLock:
     """A lock granted in the order it was asked for. Each local model runs one call at a time (a llama.cpp
     model is not thread-safe; a tokenizer's padding state is shared); under `vetta serve` many request

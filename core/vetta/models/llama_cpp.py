@@ -6,11 +6,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..errors import ConfigError, ModelError
-from .base import LOADING, FairLock, Model
+from .base import LOADING, FairLock, Model, cpu_threads
 from .native_probe import check_llama_cpp
 from .transformers_local import SMOLLM2, packaged_smollm2_gguf
 
@@ -45,7 +44,8 @@ class LlamaCppModel(Model):
                 path = self._path()
                 check_llama_cpp(path, self.cache_dir)  # a build that crashes kills a child, not the caller
                 self._llm = Llama(
-                    model_path=str(path), n_ctx=self.context, n_threads=os.cpu_count(), verbose=False
+                    model_path=str(path), n_ctx=self.context, n_threads=cpu_threads(),
+                    n_threads_batch=cpu_threads(), verbose=False
                 )
         return self._llm
 

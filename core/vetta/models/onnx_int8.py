@@ -15,13 +15,12 @@ releases pin transformers < 4.58 (we run 5.x); this adapter is what that backend
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError
-from .base import LOADING, Embedder
+from .base import LOADING, Embedder, cpu_threads
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length (its sentence_bert_config.json)
 
@@ -51,7 +50,7 @@ class OnnxInt8Embedder(Embedder):
         self.batch_size = batch_size
         self._model_dir = Path(model_dir)
         self._onnx_path = onnx_path
-        self._threads = threads or os.cpu_count() or 1
+        self._threads = threads or cpu_threads()
         self._session = None
         self._tokenizer = None
 

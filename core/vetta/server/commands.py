@@ -39,6 +39,11 @@ def serve(host, port, workers, domains):
     service = create_app(home, settings).state.service  # bad settings or domains fail here, before any worker
     os.environ["VETTA_HOME"] = str(home)
     os.environ["VETTA_SERVE_SETTINGS"] = settings.model_dump_json()
+    # each worker's models use its share of the cores: W workers each running every core's worth of
+    # llama.cpp / torch / onnxruntime threads oversubscribe the CPU (the user's own setting wins)
+    share = str(max(1, (os.cpu_count() or 1) // settings.workers))
+    for name in ("VETTA_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(name, share)
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {settings.host}: reachable from other machines; put TLS in front", err=True)
     with _folder_server(home, service.domains):
