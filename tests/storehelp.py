@@ -4,11 +4,12 @@ process with the fake embedder and model (no model load, so what is measured is 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from vetta.children import free_port  # noqa: F401  (start_postgres and the tests use it)
+from vetta.store.folder_server import start as start_chroma  # noqa: F401  (`chroma run` on loopback)
 
 # the child process uses the suite's own FakeBackends plugin (tests/conftest.py)
 FAKE_CLI = '''
@@ -23,36 +24,6 @@ from vetta.cli import main
 sys.argv[0] = "vetta"
 main()
 '''
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_chroma(folder: Path) -> tuple[subprocess.Popen, str]:
-    """`chroma run` on a free loopback port; returns the process and its URL once it answers."""
-    import urllib.request
-
-    port = free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-            return process, url
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("chroma run exited at start")
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("chroma run did not answer within 60 s")
 
 
 def cli_env(home: Path, chroma_url: str | None) -> dict[str, str]:

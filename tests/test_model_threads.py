@@ -169,3 +169,29 @@ def test_models_use_the_cores_serve_shares_out(monkeypatch):
     assert cpu_threads() == (os.cpu_count() or 1)
     monkeypatch.delenv("VETTA_THREADS")
     assert cpu_threads() == (os.cpu_count() or 1)
+
+
+def test_a_loaded_model_answers_while_another_model_loads():
+    """LOADING guards loads only: a model already loaded does not wait for another one's load."""
+    from vetta.models.llama_cpp import LlamaCppModel
+
+    model = LlamaCppModel("unused.gguf")
+    backend = Overlap({"choices": [{"message": {"content": "ok"}}]})
+    model._llm = type("FakeLlama", (), {"create_chat_completion": staticmethod(backend)})()
+    holding, release = threading.Event(), threading.Event()
+
+    def load_elsewhere():
+        with LOADING:
+            holding.set()
+            release.wait(30)
+
+    loader = threading.Thread(target=load_elsewhere)
+    loader.start()
+    holding.wait(10)
+    answered = []
+    caller = threading.Thread(target=lambda: answered.append(model.generate([{"role": "user", "content": "q"}])))
+    caller.start()
+    caller.join(timeout=10)
+    release.set()
+    loader.join(timeout=10)
+    assert answered == ["ok"]

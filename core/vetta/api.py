@@ -24,17 +24,28 @@ _models: dict[tuple[str, str, str], Model] = {}
 _verifiers: dict[tuple, Verifier] = {}
 
 
+def _shared(cache: dict, key, make: Callable[[], Any]):
+    """``cache[key]``, made with ``make()`` by the first caller; found without a lock once made (the hot path)."""
+    found = cache.get(key)
+    if found is None:
+        with LOADING:
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = make()
+    return found
+
+
 def model_for(spec: str, settings: Settings, home: Path) -> Model:
     """The model a spec names (``backend:model``), made once per process and shared."""
     backend, name = split_spec(spec, "transformers")
-    key = (backend, name, settings.model_dtype)
-    with LOADING:
-        if key not in _models:
-            factories = get_registry().models
-            if backend not in factories:
-                raise ConfigError(f"no model backend {backend!r}; installed: {', '.join(factories)}")
-            _models[key] = factories[backend](name, settings, home)
-        return _models[key]
+
+    def make() -> Model:
+        factories = get_registry().models
+        if backend not in factories:
+            raise ConfigError(f"no model backend {backend!r}; installed: {', '.join(factories)}")
+        return factories[backend](name, settings, home)
+
+    return _shared(_models, (backend, name, settings.model_dtype), make)
 
 
 def domain_pack(name: str) -> DomainPack:
@@ -102,13 +113,14 @@ class Assistant:
             backend, name = split_spec(self.settings.embedder, "st")
             key = (backend, name, self.settings.embed_dtype, self.settings.embed_batch_size,
                    self.settings.query_runtime)
-            with LOADING:
-                if key not in _embedders:
-                    factories = get_registry().embedders
-                    if backend not in factories:
-                        raise ConfigError(f"no embedder backend {backend!r}; installed: {', '.join(factories)}")
-                    _embedders[key] = factories[backend](name, self.settings)
-                self._embedder = _embedders[key]
+
+            def make() -> Embedder:
+                factories = get_registry().embedders
+                if backend not in factories:
+                    raise ConfigError(f"no embedder backend {backend!r}; installed: {', '.join(factories)}")
+                return factories[backend](name, self.settings)
+
+            self._embedder = _shared(_embedders, key, make)
         return self._embedder
 
     @property
@@ -126,10 +138,7 @@ class Assistant:
                 raise ConfigError(f"no verifier {name!r}; installed: {', '.join(sorted(factories))}")
             # one per settings, not per Assistant: a model-backed verifier would load its model per request
             key = (name, factories[name], self.settings.model_dump_json())
-            with LOADING:
-                if key not in _verifiers:
-                    _verifiers[key] = factories[name](self.settings)
-                self._verifier = _verifiers[key]
+            self._verifier = _shared(_verifiers, key, lambda: factories[name](self.settings))
         return self._verifier
 
     @property

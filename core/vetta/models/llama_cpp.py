@@ -32,6 +32,8 @@ class LlamaCppModel(Model):
         return path
 
     def _load(self):
+        if self._llm is not None:  # loaded: no lock on the hot path (a load elsewhere may hold it)
+            return self._llm
         with LOADING:
             if self._llm is None:
                 try:

@@ -38,6 +38,8 @@ class NLIVerifier(Verifier):
         self._lock = FairLock()
 
     def _load(self):
+        if self._loaded is not None:  # loaded: no lock on the hot path (a load elsewhere may hold it)
+            return self._loaded
         with LOADING:
             if self._loaded is None:
                 import torch

@@ -55,6 +55,8 @@ class OnnxInt8Embedder(Embedder):
         self._tokenizer = None
 
     def _load(self):
+        if self._session is not None:  # loaded: no lock on the hot path (a load elsewhere may hold it)
+            return self._session, self._tokenizer
         with LOADING:
             if self._session is None:
                 import onnxruntime as ort

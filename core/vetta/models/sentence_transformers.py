@@ -68,6 +68,8 @@ class SentenceTransformerEmbedder(Embedder):
         self._lock = FairLock()
 
     def _load(self):
+        if self._model is not None:  # loaded: no lock on the hot path (a load elsewhere may hold it)
+            return self._model
         with LOADING:
             if self._model is None:
                 import torch
@@ -96,6 +98,8 @@ class SentenceTransformerEmbedder(Embedder):
         for queries: one embeds in about a third of the time torch takes on a 2-core CPU (per-call overhead,
         not arithmetic), at cosine > 0.99 to float32 (tests/test_models.py). Stored vectors always come from
         ``embed`` (torch), so an index never mixes runtimes. None for another model or without the package."""
+        if self._query is not None:
+            return self._query or None
         with LOADING:
             if self._query is None:
                 found = False

@@ -200,6 +200,8 @@ class FeatureSupportVerifier(Verifier):
         return self._threshold if self._threshold is not None else self.params["threshold"]
 
     def embedder(self) -> _Embedder:
+        if self._embedder is not None:  # loaded: no lock on the hot path (a load elsewhere may hold it)
+            return self._embedder
         with LOADING:
             if self._embedder is None:
                 self._embedder = _Embedder()
@@ -338,6 +340,8 @@ class CrossEncoderSupportVerifier(Verifier):
         return self._threshold if self._threshold is not None else self.config["threshold"]
 
     def model(self) -> CrossEncoder:
+        if self._model is not None:  # loaded: no lock on the hot path (a load elsewhere may hold it)
+            return self._model
         with LOADING:
             if self._model is None:
                 from safetensors.torch import load_file

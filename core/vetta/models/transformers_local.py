@@ -84,6 +84,8 @@ class TransformersModel(Model):
         return str(target)
 
     def _load(self):
+        if self._loaded is not None:  # loaded: no lock on the hot path (a load elsewhere may hold it)
+            return self._loaded
         with LOADING:
             if self._loaded is None:
                 import torch

@@ -4,17 +4,12 @@ scripts that need a real server)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from ..children import free_port, stop  # noqa: F401  (stop: part of this module's interface)
 
 
 def start(home: Path, *, workers: int = 1, port: int | None = None, timeout: float = 120,
@@ -42,12 +37,3 @@ def start(home: Path, *, workers: int = 1, port: int | None = None, timeout: flo
         time.sleep(0.3)
     stop(process)
     raise RuntimeError(f"vetta serve did not become ready within {timeout:g} s")
-
-
-def stop(process: subprocess.Popen, timeout: float = 30) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

@@ -7,14 +7,13 @@ vectors are in the home's folder (no ``chroma_url``), `vetta serve` starts a Chr
 and advertises it in ``<home>/chroma-server.json``; every vetta process of the home (its workers, `vetta
 ingest`, `vetta ask`) then reaches the vectors through that server (``advertised``), and only the server
 opens the folder. The switch is made holding the home's write lock, so no writer is mid-write meanwhile;
-a writer that opened the folder earlier moves to the server when it next takes the lock.
+a process that opened the folder earlier moves to the server the next time it touches the vectors.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ..children import free_port, stop
 from ..errors import ConfigError
 
 ADVERT = "chroma-server.json"
@@ -78,12 +78,6 @@ def _die_with_parent() -> None:
         pass
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _answers(url: str) -> bool:
     try:
         urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).close()
@@ -95,7 +89,7 @@ def _answers(url: str) -> bool:
 def start(folder: Path, log: Path | None = None, timeout: float = 60) -> tuple[subprocess.Popen, str]:
     """`chroma run --path folder` on a free loopback port; returns the process and its URL once it answers."""
     folder.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-c", "import sys; from chromadb.cli.cli import app; sys.argv[0] = 'chroma'; app()",
                "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)]
     out = open(log, "ab") if log else subprocess.DEVNULL
@@ -112,15 +106,6 @@ def start(folder: Path, log: Path | None = None, timeout: float = 60) -> tuple[s
         time.sleep(0.2)
     stop(process)
     raise ConfigError(f"the Chroma server over {folder} did not answer within {timeout:g} s")
-
-
-def stop(process: subprocess.Popen, timeout: float = 30) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @contextmanager
