@@ -16,6 +16,9 @@ Measured: each client asks the healthcare eval questions and the group-topic que
 and again. Every response is checked: each cited and retrieved source must be public or of the caller's
 group, and no other group's marker may appear anywhere in the body. Reported: requests served, their rate,
 p50/p95/p99 latency, errors by status, leaks (target 0), abstentions, the writer's ingests, the machine.
+A 503 ``model_busy`` (the model's queue could not be served within the request timeout) is counted apart
+from errors as ``refused_busy``: the client waits its Retry-After (at most 30 s here), as a well-behaved
+client does, before it asks again; ``retry_after_s`` reports the waits the server advised.
 """
 
 from __future__ import annotations
@@ -85,6 +88,8 @@ class Results:
         self.leaks: list[dict] = []
         self.abstained = 0
         self.transport_errors = 0
+        self.refused_busy = 0
+        self.retry_after: list[float] = []
         self.error_examples: list[str] = []
         self.ingests: list[float] = []
         self.ingest_failures: list[str] = []
@@ -120,6 +125,13 @@ def client(url: str, key: str, group: str | None, questions: list[str], owners: 
             elapsed = time.perf_counter() - started
             problems: list[str] = []
             abstained = False
+            if response.status_code == 503 and "model_busy" in response.text:
+                advised = float(response.headers.get("retry-after", "5"))
+                with results.lock:
+                    results.refused_busy += 1
+                    results.retry_after.append(advised)
+                time.sleep(max(0.0, min(advised, 30.0, stop - time.monotonic())))
+                continue
             if response.status_code == 200:
                 body = response.json()
                 abstained = body["abstained"]
@@ -247,6 +259,9 @@ def main() -> None:
                       "mean": round(statistics.fmean(results.latencies), 3) if served else None},
         "statuses": {str(k): v for k, v in sorted(results.statuses.items())},
         "errors": errors,
+        "refused_busy": results.refused_busy,
+        "retry_after_s": {"p50": round(percentile(results.retry_after, 0.5), 1),
+                          "max": max(results.retry_after, default=None)},
         "error_examples": results.error_examples,
         "leaks": len(results.leaks),
         "leak_examples": results.leaks[:5],

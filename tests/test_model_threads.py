@@ -195,3 +195,98 @@ def test_a_loaded_model_answers_while_another_model_loads():
     release.set()
     loader.join(timeout=10)
     assert answered == ["ok"]
+
+
+# --- deadlines: refuse at once what cannot be served in time, and leave the queue when time is up -----------
+def holding(lock, seconds: float) -> threading.Thread:
+    """A thread that holds ``lock`` for ``seconds``; returns once it holds it."""
+    inside = threading.Event()
+
+    def hold():
+        with lock:
+            inside.set()
+            time.sleep(seconds)
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert inside.wait(10)
+    return thread
+
+
+def test_a_queue_longer_than_the_time_left_is_refused_before_waiting():
+    from vetta.errors import ModelBusy
+    from vetta.models.base import FairLock, deadline
+
+    lock = FairLock("the model 'm'")
+    with lock:
+        time.sleep(0.3)  # the lock learns that a call takes about 0.3 s
+    holder = holding(lock, 0.6)
+    started = time.monotonic()
+    with pytest.raises(ModelBusy) as refused, deadline(0.2):
+        with lock:
+            pytest.fail("admitted although the call ahead and its own cannot finish in 0.2 s")
+    assert time.monotonic() - started < 0.15, "refused only after waiting"
+    assert refused.value.ahead == 1 and refused.value.retry_after >= 1 and "the model 'm' is busy" in str(refused.value)
+    with deadline(5.0):  # time enough: it waits its turn
+        with lock:
+            pass
+    holder.join()
+
+
+def test_a_caller_whose_time_runs_out_leaves_the_queue_to_the_next():
+    """The lock has no estimate yet (never held), so the caller is admitted, waits, and gives up at its deadline;
+    the caller behind it gets the lock as soon as the holder is done, not after a call for nobody."""
+    from vetta.errors import ModelBusy
+    from vetta.models.base import FairLock, deadline
+
+    lock = FairLock()
+    holder = holding(lock, 0.5)
+    outcome = {}
+
+    def impatient():
+        try:
+            with deadline(0.2), lock:
+                outcome["impatient"] = "served"
+        except ModelBusy:
+            outcome["impatient"] = ("busy", time.monotonic() - begun)
+
+    def patient():
+        with lock:
+            outcome["patient"] = time.monotonic() - begun
+    begun = time.monotonic()
+    first = threading.Thread(target=impatient)
+    first.start()
+    time.sleep(0.05)  # queued behind the impatient caller
+    second = threading.Thread(target=patient)
+    second.start()
+    for thread in (first, second, holder):
+        thread.join(10)
+    assert outcome["impatient"][0] == "busy" and 0.15 < outcome["impatient"][1] < 0.45
+    assert outcome["patient"] < 0.9
+
+
+def test_without_a_deadline_a_caller_waits_as_long_as_it_takes():
+    from vetta.models.base import FairLock, time_left
+
+    lock = FairLock()
+    with lock:
+        time.sleep(0.2)
+    holder = holding(lock, 0.3)
+    assert time_left() is None
+    with lock:
+        pass
+    holder.join()
+
+
+def test_a_busy_model_is_not_turned_into_a_model_failure():
+    """Backends wrap their errors in ModelError (502 under serve); a busy model stays ModelBusy (503)."""
+    from vetta.errors import ModelBusy
+    from vetta.models.base import deadline
+    from vetta.models.llama_cpp import LlamaCppModel
+
+    model = LlamaCppModel("unused.gguf")
+    model._llm = type("FakeLlama", (), {"create_chat_completion": staticmethod(lambda **kw: time.sleep(0.3))})()
+    model._lock._mean_hold = 30.0
+    holder = holding(model._lock, 0.3)
+    with pytest.raises(ModelBusy), deadline(5.0):
+        model.generate([{"role": "user", "content": "q"}])
+    holder.join()

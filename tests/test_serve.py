@@ -254,6 +254,70 @@ def test_the_stream_sends_verified_sentences_then_the_answer(client, keys):
     assert "ONCOSECRET" not in text
 
 
+class BusyModel:
+    """A local model whose one-call-at-a-time lock the test holds, as a long generation would."""
+
+    id = "busy:model"
+
+    def __init__(self):
+        from vetta.models.base import FairLock
+
+        self.lock = FairLock("the model 'busy'")
+
+    def generate(self, messages, max_new_tokens=160):
+        with self.lock:
+            return "I do not know."
+
+
+def test_a_busy_model_answers_503_with_retry_after_at_once(home, keys, register_plugin):
+    """Requests that would wait past the request timeout for the model are refused when they arrive (503,
+    Retry-After), on every route that asks, instead of 504 after the timeout."""
+    import threading
+    import time
+
+    from vetta.hookspecs import hookimpl
+
+    model = BusyModel()
+
+    class Busy:
+        @hookimpl
+        def register_models(self, register):
+            register("busy", lambda name, settings, home: model)
+    register_plugin(Busy())
+    (home / "config.toml").write_text('embedder = "fake:bow"\nmodel = "busy:x"\nprefer_quotes = false\npii_scan = false\n')
+    client = client_for(home, request_timeout_s=30)
+    assert ask(client, keys["alice"]).status_code == 200  # models and verifiers loaded
+    model.lock._mean_hold = 40.0  # from now on calls take about 40 s, longer than the request timeout
+    inside, release = threading.Event(), threading.Event()
+
+    def hold():
+        with model.lock:
+            inside.set()
+            release.wait(30)
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(10)
+    try:
+        started = time.monotonic()
+        refused = ask(client, keys["alice"])
+        assert refused.status_code == 503 and refused.json()["error"]["code"] == "model_busy"
+        assert "1 call(s) ahead" in refused.json()["error"]["message"]
+        assert time.monotonic() - started < 20, "refused only after waiting"
+        assert int(refused.headers["retry-after"]) >= 40
+        chat = client.post("/v1/chat/completions", headers=auth(keys["alice"]),
+                           json={"model": "general", "messages": [{"role": "user", "content": QUESTION}]})
+        assert chat.status_code == 503 and "retry-after" in chat.headers
+        stream = client.post("/v1/ask/stream", json={"domain": "general", "question": QUESTION}, headers=auth(keys["bob"]))
+        assert stream.status_code == 503 and stream.json()["error"]["code"] == "model_busy"
+    finally:
+        release.set()
+        holder.join(10)
+    model.lock._mean_hold = 0.01
+    assert ask(client, keys["alice"]).status_code == 200, "served once the model is free"
+    logged = [e for e in audit.entries(home, limit=1000) if e.get("kind") == "request" and e.get("status") == 503]
+    assert len(logged) >= 3 and {e["user"] for e in logged} == {"alice", "bob"}
+
+
 def test_the_openai_client_talks_to_the_chat_endpoint(client, keys):
     from openai import OpenAI
 

@@ -14,8 +14,8 @@ from .hookspecs import hookimpl
 _WHERE = {
     "Assistant": "api", "DomainPack": "domains", "LoadedText": "loaders", "Loader": "loaders",
     "Embedder": "models.base", "Model": "models.base",
-    **{name: "errors" for name in ("ConfigError", "EmptyCorpusError", "LoaderError", "ModelError",
-                                   "SourceNotFoundError", "UnknownDomainError", "VettaError")},
+    **{name: "errors" for name in ("ConfigError", "EmptyCorpusError", "LoaderError", "ModelBusy",
+                                   "ModelError", "SourceNotFoundError", "UnknownDomainError", "VettaError")},
     **{name: "types" for name in ("Answer", "Chunk", "Citation", "Document", "GuardrailEvent", "Hit",
                                   "IngestReport", "Provenance", "Sentence")},
 }
@@ -32,7 +32,8 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:  # pragma: no cover
     from .api import Assistant
     from .domains import DomainPack
-    from .errors import ConfigError, EmptyCorpusError, LoaderError, ModelError, SourceNotFoundError, UnknownDomainError, VettaError
+    from .errors import (ConfigError, EmptyCorpusError, LoaderError, ModelBusy, ModelError, SourceNotFoundError,
+                         UnknownDomainError, VettaError)
     from .loaders import LoadedText, Loader
     from .models.base import Embedder, Model
     from .types import Answer, Chunk, Citation, Document, GuardrailEvent, Hit, IngestReport, Provenance, Sentence

@@ -42,5 +42,18 @@ class ModelError(VettaError):
     """A model backend failed to load or to answer."""
 
 
+class ModelBusy(VettaError):
+    """A model's queue is longer than the time left to the caller's request (``vetta.models.base.deadline``).
+
+    Raised before the wait, not after it: under `vetta serve` the caller gets 503 with ``Retry-After`` at once
+    instead of 504 after the request timeout, and a request that cannot finish in time does not hold a place
+    in the queue (its abandoned work delayed every request behind it)."""
+
+    def __init__(self, what: str, ahead: int, wait_s: float, left_s: float):
+        self.what, self.ahead, self.retry_after = what, ahead, max(1.0, wait_s)
+        super().__init__(f"{what} is busy: {ahead} call(s) ahead, about {wait_s:.0f} s of work, "
+                         f"{max(0.0, left_s):.0f} s left to this request; try again in {self.retry_after:.0f} s")
+
+
 class DuplicateRegistrationError(VettaError):
     """Two plugins registered the same name for the same kind of thing."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from ..domains import DomainPack
+from ..errors import ModelBusy
 from ..plugins import get_plugin_manager
 from ..types import Answer, GuardrailEvent, Hit, Sentence
 from . import composer as composing
@@ -121,6 +122,8 @@ def write(parts: Parts, ask: Ask) -> Answer:
             written_min_score=settings.written_min_score,
             similarity=similarity(parts),
         )
+    except ModelBusy:  # not a failure of the check: the caller is told to come back (503 under serve)
+        raise
     except Exception as error:  # fail closed: an unchecked answer is never shown
         reason = f"withheld: the verifier failed ({type(error).__name__}: {error})"
         ask.events.append(GuardrailEvent("verifier", "block", reason, "verify"))
@@ -265,6 +268,8 @@ def run_guardrail(events: list[GuardrailEvent], stage: str, call: Callable[[], l
     """Run one guardrail hook; a guardrail that raises withholds the answer (fails closed)."""
     try:
         results = call()
+    except ModelBusy:  # as in write()
+        raise
     except Exception as error:  # fail closed, whatever went wrong
         events.append(GuardrailEvent("error", "block", f"a {stage} guardrail failed: {error}", stage))
         return f"withheld: a {stage} guardrail failed ({type(error).__name__}: {error})"
@@ -280,6 +285,8 @@ def redact(parts: Parts, result: Answer):
     started = time.perf_counter()
     try:
         cleaned, found, redaction = privacy.redact_answer(result, keep=parts.settings.pii_keep)
+    except ModelBusy:  # as in write()
+        raise
     except Exception as error:  # fail closed: an answer that may show PII is not shown
         reason = f"withheld: the PII redactor failed ({type(error).__name__})"
         events = [*result.events, GuardrailEvent("pii", "block", reason, "answer")]

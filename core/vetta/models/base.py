@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
+import time
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Callable
 
@@ -32,35 +34,93 @@ def cpu_threads() -> int:
         return os.cpu_count() or 1
 
 
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("vetta_deadline", default=None)
+
+
+class deadline:
+    """``with deadline(at=time.monotonic() + 120): ...``: model calls made inside (this thread, this context)
+    must finish by then. A model whose queue cannot be served in the time left raises ``ModelBusy`` before
+    waiting; one whose turn does not come in time raises it when the time is up. `vetta serve` sets one per
+    request (its request timeout); outside one, calls wait as long as it takes."""
+
+    def __init__(self, seconds: float | None = None, *, at: float | None = None):
+        self.at = at if at is not None else (time.monotonic() + seconds if seconds is not None else None)
+
+    def __enter__(self) -> "deadline":
+        self._token = _DEADLINE.set(self.at)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _DEADLINE.reset(self._token)
+
+
+def time_left() -> float | None:
+    """Seconds left to the current ``deadline``, or None when there is none."""
+    at = _DEADLINE.get()
+    return None if at is None else at - time.monotonic()
+
+
 class FairLock:
     """A lock granted in the order it was asked for. Each local model runs one call at a time (a llama.cpp
     model is not thread-safe; a tokenizer's padding state is shared); under `vetta serve` many request
     threads queue for one model, and ``threading.Lock`` hands it to whichever waiter wakes first, so one
-    request could wait past its timeout while later ones went ahead."""
+    request could wait past its timeout while later ones went ahead.
 
-    def __init__(self):
+    Under a ``deadline`` the lock admits a caller only if the calls ahead of it, and its own, fit in the time
+    left, estimated from the mean time the lock was held (an exponential average); otherwise, or when its
+    turn has not come by the deadline, it leaves the queue and raises ``ModelBusy``."""
+
+    SMOOTHING = 0.3  # weight of the latest hold time in the average
+
+    def __init__(self, what: str = "the model"):
+        self.what = what
         self._turn = threading.Condition(threading.Lock())
         self._issued = 0
         self._serving = 0
-        self._abandoned: set[int] = set()  # tickets whose waiter was interrupted
+        self._abandoned: set[int] = set()  # tickets whose waiter left the queue
+        self._mean_hold: float | None = None
+        self._held_since = 0.0
+
+    def estimate(self, ahead: int) -> float:
+        """Seconds until a caller with ``ahead`` calls before it has made its own, from the mean hold time."""
+        if self._mean_hold is None:
+            return 0.0
+        current_left = max(0.0, self._mean_hold - (time.monotonic() - self._held_since)) if ahead else 0.0
+        return current_left + max(0, ahead - 1) * self._mean_hold + self._mean_hold
 
     def __enter__(self) -> "FairLock":
+        from ..errors import ModelBusy
+
         with self._turn:
             ticket = self._issued
             self._issued += 1
+            left = time_left()
             try:
+                if left is not None:
+                    ahead = ticket - self._serving - sum(1 for t in self._abandoned if t < ticket)
+                    wait = self.estimate(ahead)
+                    if wait > left:
+                        raise ModelBusy(self.what, ahead, wait, left)
                 while ticket != self._serving:
-                    self._turn.wait()
+                    left = time_left()
+                    if left is not None and left <= 0:
+                        ahead = ticket - self._serving - sum(1 for t in self._abandoned if t < ticket)
+                        raise ModelBusy(self.what, ahead, self.estimate(ahead), left)
+                    self._turn.wait(left)
             except BaseException:
                 if ticket == self._serving:
                     self._next()
                 else:
                     self._abandoned.add(ticket)
                 raise
+            self._held_since = time.monotonic()
         return self
 
     def __exit__(self, *exc) -> None:
         with self._turn:
+            held = time.monotonic() - self._held_since
+            self._mean_hold = held if self._mean_hold is None else (
+                self.SMOOTHING * held + (1 - self.SMOOTHING) * self._mean_hold)
             self._next()
 
     def _next(self) -> None:

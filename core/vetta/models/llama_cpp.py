@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError, ModelBusy, ModelError
 from .base import LOADING, FairLock, Model, cpu_threads
 from .native_probe import check_llama_cpp
 from .transformers_local import SMOLLM2, packaged_smollm2_gguf
@@ -21,7 +21,7 @@ class LlamaCppModel(Model):
         self.context = context
         self.cache_dir = cache_dir
         self._llm = None
-        self._lock = FairLock()
+        self._lock = FairLock(f"the model {self.model_name!r}")
 
     def _path(self) -> Path:
         if self.model_name.lower() == SMOLLM2:
@@ -56,6 +56,8 @@ class LlamaCppModel(Model):
         try:
             with self._lock:  # a Llama object is not thread-safe: concurrent calls crashed serve workers
                 result = llm.create_chat_completion(messages=messages, max_tokens=max_new_tokens, temperature=0.0)
+        except ModelBusy:
+            raise
         except Exception as error:
             raise ModelError(f"llama.cpp failed to answer with {self.model_name!r}: {error}") from error
         return (result["choices"][0]["message"]["content"] or "").strip()

@@ -35,7 +35,7 @@ class NLIVerifier(Verifier):
         self.batch_size = batch_size
         self.max_length = max_length
         self._loaded = None
-        self._lock = FairLock()
+        self._lock = FairLock("the NLI verifier")
 
     def _load(self):
         if self._loaded is not None:  # loaded: no lock on the hot path (a load elsewhere may hold it)

@@ -65,7 +65,7 @@ class SentenceTransformerEmbedder(Embedder):
         self._dtype = dtype
         self._device = device
         self._model = None
-        self._lock = FairLock()
+        self._lock = FairLock("the embedder")
 
     def _load(self):
         if self._model is not None:  # loaded: no lock on the hot path (a load elsewhere may hold it)

