@@ -290,3 +290,22 @@ def test_a_busy_model_is_not_turned_into_a_model_failure():
     with pytest.raises(ModelBusy), deadline(5.0):
         model.generate([{"role": "user", "content": "q"}])
     holder.join()
+
+
+def test_a_turn_that_comes_too_late_to_finish_is_not_taken():
+    """Admitted on the estimate, but the call ahead ran long: with less time left than a call takes, the
+    caller leaves rather than make a call nobody will read."""
+    from vetta.errors import ModelBusy
+    from vetta.models.base import FairLock, deadline
+
+    lock = FairLock()
+    with lock:
+        time.sleep(0.2)  # a call takes about 0.2 s
+    holder = holding(lock, 0.45)  # this one runs long
+    lock._held_since = time.monotonic()  # as if it had just started
+    with pytest.raises(ModelBusy), deadline(0.55):  # estimate 0.2 + 0.2 <= 0.55: admitted; its turn at ~0.45
+        with lock:
+            pytest.fail("took a turn with ~0.1 s left for a 0.2 s call")
+    holder.join()
+    with lock:  # and the lock is free again
+        pass

@@ -484,8 +484,11 @@ def doctor(domain, repair, as_json):
 
 from .server.commands import keys, serve  # noqa: E402  (click only; FastAPI loads when serving)
 
+from .tuning.command import tune  # noqa: E402  (click only; training libraries load when a run starts)
+
 cli.add_command(serve)
 cli.add_command(keys)
+cli.add_command(tune)
 
 
 def main() -> None:  # pragma: no cover - console script

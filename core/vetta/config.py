@@ -145,6 +145,18 @@ class Settings(BaseModel):
     )
 
 
+def _tuned(home: Path, domain: str, configured: str) -> dict[str, Any]:
+    """The embedder `vetta tune` selected for ``domain``, where it replaces the one configured: a tuned model
+    stands in for the embedder it was tuned from, and a different embedder configured since wins."""
+    path = home / "tuned" / domain / "selected.json"
+    if not path.exists():
+        return {}
+    from .tuning import selection
+
+    chosen = selection(home, domain) or {}
+    return {"embedder": chosen["embedder"]} if chosen.get("base") == configured and chosen.get("embedder") else {}
+
+
 def load_settings(
     home: Path,
     domain: str,
@@ -162,6 +174,7 @@ def load_settings(
         data.pop("serve", None)  # the service's own table (vetta.server.settings)
         values.update(data)
         values.update(domains.get(domain, {}))
+    values.update(_tuned(home, domain, values.get("embedder", DEFAULT_EMBEDDER)))
     values.update({key: value for key, value in (overrides or {}).items() if value is not None})
     try:
         return Settings(**values)

@@ -67,8 +67,9 @@ class FairLock:
     request could wait past its timeout while later ones went ahead.
 
     Under a ``deadline`` the lock admits a caller only if the calls ahead of it, and its own, fit in the time
-    left, estimated from the mean time the lock was held (an exponential average); otherwise, or when its
-    turn has not come by the deadline, it leaves the queue and raises ``ModelBusy``."""
+    left, estimated from the mean time the lock was held (an exponential average); otherwise, when its turn
+    has not come by the deadline, or when it comes with less time left than a call takes, it leaves the queue
+    and raises ``ModelBusy``: a call whose caller has gone is not made."""
 
     SMOOTHING = 0.3  # weight of the latest hold time in the average
 
@@ -107,6 +108,9 @@ class FairLock:
                         ahead = ticket - self._serving - sum(1 for t in self._abandoned if t < ticket)
                         raise ModelBusy(self.what, ahead, self.estimate(ahead), left)
                     self._turn.wait(left)
+                left = time_left()
+                if left is not None and self._mean_hold is not None and left < self._mean_hold:
+                    raise ModelBusy(self.what, 0, self._mean_hold, left)  # its turn came too late to finish
             except BaseException:
                 if ticket == self._serving:
                     self._next()

@@ -38,6 +38,9 @@ from .vectors import VectorIndex, chroma_client, chroma_server, forget_folder_cl
 _locks: dict[str, WriteLock] = {}
 
 
+REEMBEDDING = "re-embedding with "  # the embedder meta while `reembed` runs
+
+
 def write_lock(home: Path, catalog_url: str | None = None) -> WriteLock:
     """One lock object per home (and shared catalog) per process, shared by every store of that home (so it
     re-enters)."""
@@ -128,6 +131,11 @@ class DomainStore:
     def check_embedder(self, embedder_id: str) -> None:
         """A store answers queries only with the embedder that built it; mixing would return nonsense."""
         known = self.catalog.get_meta("embedder")
+        if known is not None and known.startswith(REEMBEDDING):
+            raise ConfigError(
+                f"domain {self.domain!r} was being re-embedded with {known[len(REEMBEDDING):]!r} and that did not "
+                f"finish; run `vetta tune {self.domain} --reembed` to finish it"
+            )
         if known is None:
             self.catalog.set_meta("embedder", embedder_id)
         elif known != embedder_id:
@@ -135,6 +143,25 @@ class DomainStore:
                 f"domain {self.domain!r} was indexed with the embedder {known!r}, not {embedder_id!r}; "
                 f"use that embedder, or remove {self.folder} and ingest again"
             )
+
+    def reembed(self, embedder_id: str, embed, batch: int = 256) -> int:
+        """Replace every stored vector by ``embed``'s (a new embedder: a tuned one, or another model), then
+        answer with ``embedder_id``. Under the write lock; meanwhile the store is marked as re-embedding and
+        refuses queries and ingests (``check_embedder``) rather than mix two models' vectors; an interrupted
+        re-embed is finished by running it again. Returns the chunks re-embedded."""
+        import numpy as np
+
+        with self.writing():
+            self.catalog.set_meta("embedder", REEMBEDDING + embedder_id)
+            rows = self.catalog.all_chunks()
+            present = self.vectors.all_ids()
+            rows = [row for row in rows if row[0] in present]
+            for start in range(0, len(rows), batch):
+                part = rows[start:start + batch]
+                vectors = np.asarray(embed([text for _, _, text in part]), dtype=np.float32)
+                self.vectors.update_vectors([chunk_id for chunk_id, _, _ in part], vectors)
+            self.catalog.set_meta("embedder", embedder_id)
+        return len(rows)
 
     def dense_search(self, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
         return self.vectors.query(vector, n, where)

@@ -99,6 +99,12 @@ class VectorIndex:
         for start in starts:
             self.collection.update(ids=ids[start : start + step], metadatas=metadatas[start : start + step])
 
+    def update_vectors(self, ids: list[str], vectors: np.ndarray) -> None:
+        """New vectors for stored ids; their metadata stays."""
+        starts, step = self._batches(len(ids))
+        for start in starts:
+            self.collection.update(ids=ids[start : start + step], embeddings=vectors[start : start + step])
+
     def delete(self, ids: list[str]) -> None:
         starts, step = self._batches(len(ids))
         for start in starts:

@@ -1,0 +1,58 @@
+"""``vetta tune``: click only here; torch, datasets and sentence-transformers load when a run starts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+def _home_option(function):
+    from ..cli import home_option
+
+    return home_option(function)
+
+
+@click.command()
+@click.argument("domain")
+@click.option("--pairs", "pairs_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help='Your own questions, JSON lines {"question": ..., "source": ...} (source as `vetta sources` lists it).')
+@click.option("--epochs", type=click.IntRange(1, 50), default=1, show_default=True)
+@click.option("--batch-size", type=click.IntRange(2, 4096), default=32, show_default=True,
+              help="Pairs per batch: each pair's passage is a negative for the others.")
+@click.option("--mini-batch", type=click.IntRange(0, 4096), default=0,
+              help="With large batches: the cached loss, this many pairs in memory at once.")
+@click.option("--max-pairs", type=click.IntRange(10), default=20000, show_default=True)
+@click.option("--learning-rate", type=float, default=2e-5, show_default=True)
+@click.option("--no-select", is_flag=True, help="Train and score only; keep the current embedder.")
+@click.option("--revert", is_flag=True, help="Go back to the embedder the selected one was tuned from.")
+@click.option("--reembed", is_flag=True, help="Re-embed the store with the domain's embedder (finishes an interrupted re-embed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_home_option
+def tune(domain, pairs_file, epochs, batch_size, mini_batch, max_pairs, learning_rate, no_select, revert, reembed, as_json):
+    """Fine-tune DOMAIN's embedder on pairs from its vetted documents (and your --pairs), keep it only if it
+    retrieves the held-out pairs better, and re-embed the store with it."""
+    from ..api import Assistant
+    from . import Plan, reembed as reembed_store, revert as revert_tuning, tune as run
+
+    assistant = Assistant(domain)
+    if revert:
+        base, count = revert_tuning(assistant)
+        click.echo(f"{domain}: back to {base}; {count} chunks re-embedded")
+        return
+    if reembed:
+        count = reembed_store(assistant)
+        click.echo(f"{domain}: {count} chunks re-embedded with {Assistant(domain).settings.embedder}")
+        return
+    plan = Plan(epochs=epochs, batch_size=batch_size, mini_batch=mini_batch, max_pairs=max_pairs,
+                learning_rate=learning_rate)
+    report = run(assistant, pairs_file=pairs_file, plan=plan, progress=not as_json, select=not no_select,
+                 echo=lambda line: click.echo(line, err=True))
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    for name, score in (("current", report.base_score), ("tuned", report.tuned_score)):
+        click.echo(f"{name:>8}: nDCG@10 {score.get('ndcg@10')}  MRR@10 {score.get('mrr@10')}  recall@10 {score.get('recall@10')}")
+    click.echo(f"{report.steps} steps in {report.seconds:.0f} s; model and card: {report.model_path}")
+    click.echo(f"selected; {report.reembedded} chunks re-embedded" if report.selected else f"not selected: {report.reason}")

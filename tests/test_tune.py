@@ -1,0 +1,163 @@
+"""`vetta tune`: pairs from the corpus, a held-out part no training sees, selection only when the tuned
+embedder wins, the store re-embedded (crash-safe), and revert."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("datasets")
+pytest.importorskip("sentence_transformers")
+
+from vetta.tuning import Pair, corpus_pairs, held_out, read_user_pairs  # noqa: E402
+
+TOPICS = ["glacier", "reservoir", "orchard", "harbour", "volcano", "meadow", "canal", "quarry", "lagoon", "terrace"]
+ASPECTS = ["maintenance", "history", "wildlife", "access", "safety", "funding"]
+
+
+def write_corpus(folder, n=60):
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(n):
+        topic, aspect = TOPICS[index % len(TOPICS)], ASPECTS[(index // len(TOPICS)) % len(ASPECTS)]
+        (folder / f"{topic}-{aspect}.md").write_text(
+            f"# {aspect.title()} notes for the {topic} site {index}\n\n"
+            f"The {topic} site number {index} is looked after by a team of {index + 3} volunteers every season. "
+            f"Its {aspect} plan was last revised in {1990 + index} after a public consultation. "
+            f"Visitors to the {topic} are asked to keep to marked paths near the {aspect} office. "
+            f"Questions about {aspect} at site {index} go to the regional {topic} board.\n")
+    return folder
+
+
+@pytest.fixture
+def tuned_home(vetta_home, tmp_path):
+    vetta_home.mkdir(parents=True, exist_ok=True)
+    (vetta_home / "config.toml").write_text("pii_scan = false\n")
+    from vetta import Assistant
+
+    corpus = write_corpus(tmp_path / "corpus")
+    Assistant("general", home=vetta_home).ingest([corpus], base=corpus)
+    return vetta_home
+
+
+@pytest.fixture
+def run():
+    from click.testing import CliRunner
+
+    from vetta.cli import cli
+
+    return lambda *args: CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_pairs_come_from_the_corpus_and_cut_the_sentence_out():
+    text = ("The pump station drains the low fields in winter. It was rebuilt with two electric pumps in 2004. "
+            "The old steam engine is kept as a museum piece.")
+    pairs = corpus_pairs([("c1", "doc-a", text)], {"doc-a": "The Pump Station of the Low Fields"})
+    kinds = {pair.kind for pair in pairs}
+    assert kinds == {"title", "sentence"}
+    sentence = next(p for p in pairs if p.kind == "sentence")
+    assert sentence.query in text and sentence.query not in sentence.passage, "the query is cut out of its passage"
+    assert all(p.source == "doc-a" for p in pairs)
+
+
+def test_held_out_documents_are_fixed_and_about_the_share():
+    sources = [f"doc-{n}" for n in range(2000)]
+    held = [s for s in sources if held_out(s, 0.1)]
+    assert 150 < len(held) < 250
+    assert held == [s for s in sources if held_out(s, 0.1)], "the same documents on every run"
+
+
+def test_user_pairs_file_errors_name_the_line(tmp_path):
+    good = tmp_path / "pairs.jsonl"
+    good.write_text('{"question": "Who looks after it?", "source": "a.md"}\n\n')
+    assert read_user_pairs(good) == [("Who looks after it?", "a.md")]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "ok", "source": "a.md"}\n{"query": "no source"}\n')
+    from vetta.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"bad.jsonl:2"):
+        read_user_pairs(bad)
+
+
+def test_selection_needs_a_win_on_the_held_out_pairs(tuned_home, monkeypatch):
+    """The decision, with training replaced: a tuned model that scores lower is saved, not selected."""
+    import vetta.tuning as tuning
+    from vetta import Assistant
+
+    def fake_train(base_path, pairs, evaluate, folder, plan, progress=True):
+        from sentence_transformers import SentenceTransformer
+
+        assert not any(held_out(p.source, plan.held_share) for p in pairs), "a held-out pair was trained on"
+        return SentenceTransformer(base_path, device="cpu"), 3, {"ndcg@10": 0.0, "mrr@10": 0.0, "recall@10": 0.0}
+    monkeypatch.setattr(tuning, "train", fake_train)
+    report = tuning.tune(Assistant("general", home=tuned_home), plan=tuning.Plan(batch_size=8))
+    assert not report.selected and "did not beat" in report.reason
+    assert (tuned_home / "tuned" / "general" / report.run / "model" / "README.md").exists()
+    assert Assistant("general", home=tuned_home).settings.embedder == "st:all-MiniLM-L6-v2"
+
+
+def test_tune_trains_selects_reembeds_and_reverts(tuned_home, run):
+    """A real (small) run through the command; then the selected model is the domain's, the store's vectors
+    are the new model's, and --revert restores the base embedder and its vectors."""
+    from vetta import Assistant
+
+    before = Assistant("general", home=tuned_home)
+    ids = [row[0] for row in before.store.catalog.all_chunks()][:5]
+    old_vectors = before.store.stored_vectors(ids)
+    result = run("tune", "general", "--batch-size", "8", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["steps"] > 0 and report["pairs"]["title"] > 0 and report["pairs"]["sentence"] > 0
+    assert set(report["base_score"]) == set(report["tuned_score"]) == {"ndcg@10", "mrr@10", "recall@10"}
+    card = (tuned_home / "tuned" / "general" / report["run"] / "model" / "README.md").read_text()
+    assert "Held-out retrieval" in card and str(report["steps"]) in card
+    # selecting is the held-out scores' decision; make the tuned model the domain's either way to test it
+    if not report["selected"]:
+        from vetta.tuning import choose
+
+        choose(before, f"st:{report['model_path']}", base="st:all-MiniLM-L6-v2", run=report["run"])
+    after = Assistant("general", home=tuned_home)
+    assert after.settings.embedder == f"st:{report['model_path']}"
+    assert after.store.catalog.get_meta("embedder") == after.embedder.id
+    new_vectors = after.store.stored_vectors(ids)
+    assert any(float(old_vectors[i] @ new_vectors[i]) < 0.9999 for i in ids), "vectors not re-embedded"
+    assert after.retrieve("volunteers at the glacier site", k=3)
+    reverted = run("tune", "general", "--revert")
+    assert reverted.exit_code == 0 and "back to st:all-MiniLM-L6-v2" in reverted.output
+    back = Assistant("general", home=tuned_home)
+    assert back.settings.embedder == "st:all-MiniLM-L6-v2"
+    restored = back.store.stored_vectors(ids)
+    assert all(float(old_vectors[i] @ restored[i]) > 0.999 for i in ids)
+
+
+def test_an_interrupted_reembed_refuses_queries_until_finished(tuned_home, run):
+    from vetta import Assistant
+    from vetta.errors import ConfigError
+
+    assistant = Assistant("general", home=tuned_home)
+    calls = []
+
+    def dies(texts):
+        calls.append(len(texts))
+        if len(calls) > 1:
+            raise KeyboardInterrupt  # the process stopped half-way
+        return assistant.embedder.embed(texts)
+    with pytest.raises(KeyboardInterrupt):
+        assistant.store.reembed(assistant.embedder.id, dies, batch=16)
+    with pytest.raises(ConfigError, match="--reembed"):
+        Assistant("general", home=tuned_home).retrieve("volunteers", k=2)
+    finished = run("tune", "general", "--reembed")
+    assert finished.exit_code == 0, finished.output
+    assert Assistant("general", home=tuned_home).retrieve("volunteers", k=2)
+
+
+def test_a_tuned_model_stands_in_only_for_the_embedder_it_was_tuned_from(vetta_home):
+    from vetta.config import load_settings
+
+    folder = vetta_home / "tuned" / "general"
+    folder.mkdir(parents=True)
+    (folder / "selected.json").write_text(json.dumps({"embedder": "st:/x/model", "base": "st:all-MiniLM-L6-v2"}))
+    assert load_settings(vetta_home, "general").embedder == "st:/x/model"
+    (vetta_home / "config.toml").write_text('[domains.general]\nembedder = "st:other-model"\n')
+    assert load_settings(vetta_home, "general").embedder == "st:other-model"
+    assert load_settings(vetta_home, "finance").embedder == "st:all-MiniLM-L6-v2"
