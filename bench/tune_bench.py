@@ -1,7 +1,7 @@
 """`vetta tune` on SciFact: hybrid and dense nDCG@10 on the test queries before and after tuning, in one run.
 
     .venv/bin/python bench/tune_bench.py                          # full corpus (about an hour on 2 cores)
-    .venv/bin/python bench/tune_bench.py --docs 1000 --max-pairs 2000 --out bench/results/tune-scifact-1000.json
+    .venv/bin/python bench/tune_bench.py --docs 1000 --max-pairs 2000 --distractors 500 --out bench/results/tune-scifact-1000.json
     .venv/bin/python bench/tune_bench.py --train-queries          # also the train queries as --pairs
 
 Tuning sees the corpus (its pairs come from the store) and, with --train-queries, the train queries with
@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--max-pairs", type=int, default=20000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--distractors", type=int, default=2000, help="other passages in the held-out evaluation")
     parser.add_argument("--train-queries", action="store_true", help="also tune on the train queries")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -97,7 +98,7 @@ def main() -> None:
                 for doc in rel:
                     if doc in by_doc and qid in queries:
                         handle.write(json.dumps({"question": queries[qid], "source": by_doc[doc]}) + "\n")
-    plan = Plan(epochs=args.epochs, batch_size=args.batch_size, max_pairs=args.max_pairs)
+    plan = Plan(epochs=args.epochs, batch_size=args.batch_size, max_pairs=args.max_pairs, distractors=args.distractors)
     started = time.perf_counter()
     report = tune(Assistant("general", home=home), pairs_file=pairs_file, plan=plan, progress=False,
                   echo=lambda line: print(line, file=sys.stderr))
