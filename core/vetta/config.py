@@ -34,6 +34,11 @@ class Settings(BaseModel):
         "cosine > 0.99 to float32; stored vectors always come from sentence-transformers; torch: queries too"
     )
     model: str = Field(DEFAULT_MODEL, description="backend:model used to write answers")
+    model_adapter: str | None = Field(
+        None, description="a PEFT (LoRA...) adapter folder applied to the answer model: transformers backend "
+        "(``transformers:`` or ``local:``, which then runs transformers), or a GGUF LoRA file for ``llamacpp:``; "
+        "a served model's adapters are chosen on the server. See docs/adapters.md",
+    )
     max_new_tokens: int = Field(160, ge=1)
     model_dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto", description="local models: bfloat16 on a GPU or where the CPU computes it natively"
@@ -94,6 +99,12 @@ class Settings(BaseModel):
     dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="weight of the dense score in convex fusion")
     rrf_k: int = Field(60, ge=1)
     min_relevance: float = Field(0.0, description="hits whose fused score is below this are dropped")
+    rerank: bool = Field(
+        False, description="reorder the fused candidates with a cross-encoder (the `reranker` setting, else the "
+        "one `vetta tune DOMAIN --reranker` selected): better order for more latency, measured in docs/tuning.md",
+    )
+    reranker: str | None = Field(None, description="a sentence-transformers CrossEncoder folder (or hub id) for rerank")
+    rerank_candidates: int = Field(20, ge=1, description="fused candidates the reranker reorders, best k kept")
     min_similarity: float | None = Field(
         None, ge=-1.0, le=1.0,
         description="abstain when no passage's embedding similarity to the question reaches this "
@@ -157,6 +168,16 @@ def _tuned(home: Path, domain: str, configured: str) -> dict[str, Any]:
     return {"embedder": chosen["embedder"]} if chosen.get("base") == configured and chosen.get("embedder") else {}
 
 
+def _tuned_reranker(home: Path, domain: str) -> dict[str, Any]:
+    """The cross-encoder `vetta tune DOMAIN --reranker` selected, used where no reranker is configured."""
+    if not (home / "tuned" / domain / "reranker.json").exists():
+        return {}
+    from .tuning import reranker_selection
+
+    chosen = reranker_selection(home, domain) or {}
+    return {"reranker": chosen["reranker"]} if chosen.get("reranker") else {}
+
+
 def load_settings(
     home: Path,
     domain: str,
@@ -175,6 +196,8 @@ def load_settings(
         values.update(data)
         values.update(domains.get(domain, {}))
     values.update(_tuned(home, domain, values.get("embedder", DEFAULT_EMBEDDER)))
+    if not values.get("reranker"):
+        values.update(_tuned_reranker(home, domain))
     values.update({key: value for key, value in (overrides or {}).items() if value is not None})
     try:
         return Settings(**values)

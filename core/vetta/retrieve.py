@@ -80,11 +80,29 @@ def fuse(
 
 
 class HybridRetriever:
-    def __init__(self, store: DomainStore, embedder: Embedder, settings: Settings):
+    def __init__(self, store: DomainStore, embedder: Embedder, settings: Settings, reranker=None):
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self.reranker = reranker  # vetta.rerank.CrossEncoderReranker where settings.rerank
         self.last_timings: dict[str, float] = {}
+
+    def _fused(self, query: str, n: int, mask=None, where=None, allowed=None):
+        """(fused candidates, when the lexical search ended, when the dense one ended)."""
+        lexical = self.store.ensure_lexical().search(query, n, mask)
+        after_lexical = time.perf_counter()
+        dense = self.store.dense_search(self.embedder.embed_query(query), n, where)
+        after_dense = time.perf_counter()
+        if allowed is not None:  # the catalog decides access: Chroma merges metadata on update, so a document
+            # moved out of a group keeps that group's key on its vectors; no hit outside ``allowed`` passes
+            dense = [item for item in dense if item[0] in allowed]
+        return fuse(lexical, dense, self.settings), after_lexical, after_dense
+
+    def rank_ids(self, query: str, n: int) -> list[str]:
+        """The store's ``n`` best chunk ids for ``query`` over every document, whatever its groups: for operator
+        tooling that reads the whole store anyway (`vetta tune` mines hard negatives with it), never for
+        answers, which go through ``search``."""
+        return [chunk_id for chunk_id, _, _ in self._fused(query, n)[0][:n]]
 
     def search(
         self,
@@ -108,29 +126,27 @@ class HybridRetriever:
         started = time.perf_counter()
         lexical_index = self.store.ensure_lexical()
         restricted = has_restricted(self.store.catalog)
-        mask = None
+        mask = allowed = None
         if filters or restricted or access.overdue_before:
             allowed = allowed_chunk_ids(self.store.catalog, filters, access)
             if not allowed:
                 return []
             mask = np.fromiter((chunk_id in allowed for chunk_id in lexical_index.ids), dtype=np.float32)
         n = max(self.settings.candidates, k)
-        lexical = lexical_index.search(query, n, mask)
-        after_lexical = time.perf_counter()
-        vector = self.embedder.embed_query(query)
-        dense = self.store.dense_search(vector, n, chroma_where(filters, access.groups, restricted))
-        after_dense = time.perf_counter()
-        if mask is not None:  # the catalog decides access: Chroma merges metadata on update, so a document
-            # moved out of a group keeps that group's key on its vectors; no hit outside ``allowed`` passes
-            dense = [item for item in dense if item[0] in allowed]
-        fused = fuse(lexical, dense, self.settings)
-        fused = [item for item in fused if item[1] >= self.settings.min_relevance][:k]
+        fused, after_lexical, after_dense = self._fused(query, n, mask, chroma_where(filters, access.groups, restricted),
+                                                        allowed)
+        keep = max(k, self.settings.rerank_candidates) if self.reranker is not None else k
+        fused = [item for item in fused if item[1] >= self.settings.min_relevance][:keep]
         rows = self.store.catalog.hydrate([chunk_id for chunk_id, _, _ in fused], access)
         hits = [_hit(rows[chunk_id], score, parts) for chunk_id, score, parts in fused if chunk_id in rows]
+        after_fuse = time.perf_counter()
+        if self.reranker is not None:
+            hits = self.reranker.rerank(query, hits, k)
         self.last_timings = {
             "bm25": after_lexical - started,
             "dense": after_dense - after_lexical,
-            "fuse": time.perf_counter() - after_dense,
+            "fuse": after_fuse - after_dense,
+            **({"rerank": time.perf_counter() - after_fuse} if self.reranker is not None else {}),
         }
         return hits
 

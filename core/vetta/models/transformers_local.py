@@ -4,6 +4,10 @@ The default offline model is SmolLM2-135M-Instruct, shipped as a GGUF file insid
 package. transformers can read GGUF but dequantises it slowly (about 30 s) and refuses to save a GGUF-loaded
 model, so the first load rebuilds the model from its config and caches plain safetensors under
 ``$VETTA_HOME/models/``; later loads take about a second.
+
+``adapter`` (the ``model_adapter`` setting) is a PEFT adapter folder, LoRA or another PEFT method, trained
+on this base model elsewhere: it is loaded onto the model with ``peft`` and merged into its weights, so
+generation runs at the base model's speed (docs/adapters.md).
 """
 
 from __future__ import annotations
@@ -61,14 +65,52 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
     return target
 
 
+def adapter_name(adapter: str) -> str:
+    """How an answer's model id names its adapter: the folder's name, or the hub id."""
+    path = Path(adapter).expanduser()
+    return path.name if path.exists() else adapter
+
+
+def apply_adapter(model, adapter: str, model_name: str):
+    """``model`` with the PEFT adapter ``adapter`` (a folder, or a hub id where downloads are allowed) merged in."""
+    try:
+        from peft import PeftConfig, PeftModel
+    except ImportError as error:
+        raise ConfigError("model_adapter needs peft: pip install 'vetta[adapters]'") from error
+    path = Path(adapter).expanduser()
+    source = str(path) if path.exists() else adapter
+    try:
+        config = PeftConfig.from_pretrained(source)
+    except (OSError, ValueError) as error:
+        raise ConfigError(
+            f"model_adapter {adapter!r}: not a PEFT adapter folder (no adapter_config.json there"
+            f"{'' if path.exists() else ', and offline no hub id resolves'}): {error}"
+        ) from error
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            tuned = PeftModel.from_pretrained(model, source, config=config)
+    except (OSError, ValueError, RuntimeError, KeyError) as error:
+        base = getattr(config, "base_model_name_or_path", None) or "another model"
+        raise ConfigError(
+            f"model_adapter {adapter!r} does not fit the model {model_name!r} (it was trained on {base}): {error}"
+        ) from error
+    if hasattr(tuned, "merge_and_unload"):
+        try:
+            return tuned.merge_and_unload()  # plain weights again: no adapter layers on the hot path
+        except (ValueError, NotImplementedError):  # a PEFT method that cannot be merged runs as it is
+            return tuned
+    return tuned
+
+
 class TransformersModel(Model):
     """A causal LM run with transformers, greedy decoding, on GPU when one is present."""
 
-    def __init__(self, model: str, cache_dir: Path | None = None, dtype: str = "auto"):
-        self.id = f"transformers:{model}"
+    def __init__(self, model: str, cache_dir: Path | None = None, dtype: str = "auto", adapter: str | None = None):
+        self.id = f"transformers:{model}" + (f"+{adapter_name(adapter)}" if adapter else "")
         self.model_name = model
         self.cache_dir = cache_dir
         self.dtype = dtype
+        self.adapter = adapter
         self._loaded = None
         self._lock = FairLock(f"the model {self.model_name!r}")
 
@@ -101,6 +143,8 @@ class TransformersModel(Model):
                     raise ConfigError(
                         f"cannot load the model {self.model_name!r}: {error}. Offline, give a local path."
                     ) from error
+                if self.adapter:
+                    model = apply_adapter(model, self.adapter, self.model_name)
                 model.eval()
                 self._loaded = (tokenizer, model, device)
         return self._loaded

@@ -31,6 +31,7 @@ from typing import Any, Callable
 from ..errors import ConfigError
 
 SELECTED = "selected.json"
+RERANKER = "reranker.json"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,17 @@ def selection(home: Path, domain: str) -> dict[str, Any] | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ConfigError(f"{path}: unreadable ({error}); remove it or run `vetta tune {domain} --revert`") from error
+
+
+def reranker_selection(home: Path, domain: str) -> dict[str, Any] | None:
+    """The tuned reranker selected for ``domain`` (``{"reranker", "run", ...}``), or None."""
+    path = tuned_folder(home, domain) / RERANKER
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"{path}: unreadable ({error}); remove it or run `vetta tune {domain} --reranker --revert`") from error
 
 
 # --- pairs ----------------------------------------------------------------------------------------------
@@ -270,16 +282,28 @@ def model_card(report: TuneReport, plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def tune(assistant, *, pairs_file: Path | None = None, plan: Plan = Plan(), progress: bool = True,
-         select: bool = True, echo: Callable[[str], None] = lambda line: None) -> TuneReport:
-    """Tune ``assistant``'s embedder on its domain's store; select it (and re-embed) only if it wins."""
+@dataclass
+class Collected:
+    """What both tunings start from: the store's chunks and the pairs, split into trained and held out."""
+
+    base: str
+    chunks: list[tuple[str, str, str]]
+    trained: list[Pair]
+    held: list[Pair]
+    share: float
+    missing: list[str]
+
+    def counts(self, part: list[Pair]) -> dict[str, int]:
+        return {kind: sum(p.kind == kind for p in part) for kind in ("title", "sentence", "user")}
+
+
+def collect(assistant, pairs_file: Path | None, plan: Plan, echo: Callable[[str], None]) -> Collected:
     from ..models.base import split_spec
-    from ..models.sentence_transformers import resolve_model_path
 
     home, domain = assistant.home, assistant.domain
     current = selection(home, domain)
     base = current["base"] if current else assistant.settings.embedder
-    backend, name = split_spec(base, "st")
+    backend, _ = split_spec(base, "st")
     if backend != "st":
         raise ConfigError(f"vetta tune fine-tunes sentence-transformers embedders (st:...); {domain!r} uses {base!r}")
     store = assistant.store
@@ -307,7 +331,20 @@ def tune(assistant, *, pairs_file: Path | None = None, plan: Plan = Plan(), prog
     if len(trained) < plan.batch_size or len(held) < 5:
         raise ConfigError(f"domain {domain!r} gives {len(trained)} training and {len(held)} held-out pairs; "
                           f"too few to tune (ingest more documents or give --pairs)")
-    count = lambda part: {kind: sum(p.kind == kind for p in part) for kind in ("title", "sentence", "user")}  # noqa: E731
+    return Collected(base, chunks, trained, held, share, missing)
+
+
+def tune(assistant, *, pairs_file: Path | None = None, plan: Plan = Plan(), progress: bool = True,
+         select: bool = True, echo: Callable[[str], None] = lambda line: None) -> TuneReport:
+    """Tune ``assistant``'s embedder on its domain's store; select it (and re-embed) only if it wins."""
+    from ..models.base import split_spec
+    from ..models.sentence_transformers import resolve_model_path
+
+    home, domain = assistant.home, assistant.domain
+    data = collect(assistant, pairs_file, plan, echo)
+    base, chunks, trained, held, share, missing = data.base, data.chunks, data.trained, data.held, data.share, data.missing
+    _, name = split_spec(base, "st")
+    count = data.counts
     run = run_name(base, trained + held, plan)
     folder = tuned_folder(home, domain) / run
     folder.mkdir(parents=True, exist_ok=True)
