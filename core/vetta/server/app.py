@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -88,6 +89,7 @@ class Service:
         if missing:
             raise ConfigError(f"[serve] domains: {', '.join(missing)} not installed; installed: {', '.join(sorted(installed))}")
         self._shared: dict[str, tuple[Any, Any]] = {}
+        self._sharing = threading.Lock()
 
     def assistant(self, domain: str, principal: Principal):
         """The assistant for this caller: their user and groups, over the domain's shared store."""
@@ -96,17 +98,19 @@ class Service:
         if domain not in self.domains:
             raise ApiError(404, "unknown_domain", f"domain {domain!r} is not served here; served: {', '.join(self.domains)}")
         assistant = Assistant(domain, home=self.home, user=principal.user, groups=principal.groups or None)
-        store, retriever = self._shared.get(domain, (None, None))
-        if store is None:
-            store = assistant.store
-            self._shared[domain] = (store, None)
+        with self._sharing:  # concurrent first requests share one store, not one each
+            store, retriever = self._shared.get(domain, (None, None))
+            if store is None:
+                store = assistant.store
+                self._shared[domain] = (store, None)
         assistant._store, assistant._retriever = store, retriever
         return assistant
 
     def keep(self, domain: str, assistant) -> None:
         """Share the retriever an assistant built (it holds no caller state: access is per search)."""
-        if assistant._retriever is not None and self._shared.get(domain, (None, None))[1] is None:
-            self._shared[domain] = (assistant._store, assistant._retriever)
+        with self._sharing:
+            if assistant._retriever is not None and self._shared.get(domain, (None, None))[1] is None:
+                self._shared[domain] = (assistant._store, assistant._retriever)
 
     def check_length(self, text: str, what: str) -> str:
         if len(text) > self.settings.max_question_chars:
