@@ -132,6 +132,40 @@ def test_a_second_writer_waits_or_fails_fast(assistant, corpus, vetta_home, tmp_
     assert a.ingest([corpus], wait=False).unchanged == 3
 
 
+def test_threads_of_one_process_write_one_at_a_time(assistant, corpus):
+    """`vetta serve`'s request threads share one WriteLock per home: a second thread waits for the first
+    (or fails fast with --no-wait) instead of writing beside it; the holder itself re-enters."""
+    import threading
+    import time
+
+    a = assistant()
+    a.ingest([corpus])
+    inside, order = threading.Event(), []
+
+    def first():
+        with a.store.writing():
+            with a.store.writing():  # re-entrant for its own thread
+                inside.set()
+                time.sleep(0.5)
+                order.append("first out")
+
+    def second():
+        inside.wait()
+        with a.store.writing():
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    inside.wait()
+    with pytest.raises(StoreBusyError, match="another thread"):
+        a.ingest([corpus], wait=False)
+    for thread in threads:
+        thread.join()
+    assert order == ["first out", "second in"]
+    assert a.ingest([corpus], wait=False).unchanged == 3
+
+
 def test_identity_does_not_depend_on_the_working_directory(assistant, corpus, tmp_path, monkeypatch):
     a = assistant()
     monkeypatch.chdir(tmp_path)
@@ -262,6 +296,32 @@ def test_homes_sharing_a_postgres_catalog_share_one_writer_and_one_truth(tmp_pat
         with pytest.raises(StoreBusyError, match="another vetta process"):
             b.ingest([corpus], wait=False)
     assert b.ingest([corpus], wait=False).unchanged == 3
+
+
+def test_postgres_connections_are_bounded_by_the_settings(vetta_home, fake_embedder, fake_model, chroma_server,
+                                                         postgres_url):
+    from vetta import catalog_sql
+
+    a = Assistant("general", home=vetta_home, embedder=fake_embedder, model=fake_model, chroma_url=chroma_server,
+                  catalog_url=postgres_url, catalog_pool_size=2, catalog_max_overflow=1)
+    pool = a.store.catalog.engine.pool
+    assert (pool.size(), pool._max_overflow) == (2, 1)
+    granted = catalog_sql.capacity(postgres_url)
+    assert 0 < granted < 200  # the test server runs with max_connections=200, less its reserved ones
+    assert catalog_sql.connection_demand(2, [(2, 1), (5, 20)]) == 2 * (3 + 25 + 1)
+
+
+def test_serve_warns_when_its_workers_could_exceed_max_connections(vetta_home, postgres_url, monkeypatch):
+    from vetta.server.commands import connection_warnings
+
+    monkeypatch.setenv("VETTA_CATALOG_URL", postgres_url)
+    assert connection_warnings(vetta_home, ["general"], workers=1) == []  # 2 processes x (5 + 20 + 1)
+    lines = connection_warnings(vetta_home, ["general"], workers=8)  # 9 x 26 = 234 > 200
+    assert len(lines) == 1 and "234 connections" in lines[0] and "max_connections" in lines[0]
+    assert ":vetta@" not in lines[0], "the password is not printed"
+    monkeypatch.setenv("VETTA_CATALOG_URL", "postgresql://vetta:secret@127.0.0.1:1/none")
+    lines = connection_warnings(vetta_home, ["general"], workers=1)
+    assert len(lines) == 1 and "cannot reach" in lines[0] and "secret" not in lines[0]
 
 
 def test_a_shared_catalog_needs_shared_vectors(vetta_home, postgres_url):

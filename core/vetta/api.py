@@ -106,7 +106,8 @@ class Assistant:
             from .store import DomainStore
 
             self._store = DomainStore(
-                self.home, self.domain, chroma_url=self.settings.chroma_url, catalog_url=self.settings.catalog_url)
+                self.home, self.domain, chroma_url=self.settings.chroma_url, catalog_url=self.settings.catalog_url,
+                catalog_pool=(self.settings.catalog_pool_size, self.settings.catalog_max_overflow))
         return self._store
 
     @property

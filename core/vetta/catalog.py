@@ -31,8 +31,8 @@ class Catalog:
     (``location`` a ``postgresql://`` URL, ``schema`` the domain's). Shared by threads safely: every read and
     every transaction has a pooled connection to itself while it runs."""
 
-    def __init__(self, location: Path | str, schema: str = "vetta"):
-        self.engine = sql.engine_for(location, schema)
+    def __init__(self, location: Path | str, schema: str = "vetta", pool: tuple[int, int] = (5, 20)):
+        self.engine = sql.engine_for(location, schema, *pool)
         self.dialect = self.engine.dialect.name
         sql.create_schema(self.engine, schema)
 

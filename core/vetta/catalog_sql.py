@@ -73,9 +73,10 @@ def is_url(location: str | Path) -> bool:
     return isinstance(location, str) and "://" in location
 
 
-def engine_for(location: str | Path, schema: str) -> sa.Engine:
+def engine_for(location: str | Path, schema: str, pool_size: int = 5, max_overflow: int = 20) -> sa.Engine:
     """An engine for a SQLite file (a path) or a PostgreSQL database (a URL), its tables in ``schema``
-    there (PostgreSQL only: a SQLite file holds one domain; ``create_schema`` makes it). Opens nothing yet."""
+    there (PostgreSQL only: a SQLite file holds one domain; ``create_schema`` makes it). Opens nothing yet.
+    ``pool_size`` / ``max_overflow`` bound the PostgreSQL connections it opens (see ``connection_demand``)."""
     if not is_url(location):
         Path(location).parent.mkdir(parents=True, exist_ok=True)
         return _sqlite_engine(Path(location))
@@ -88,12 +89,34 @@ def engine_for(location: str | Path, schema: str) -> sa.Engine:
         raise ConfigError(f"catalog schema {schema!r}: use lower-case letters, digits and _")
     try:
         engine = sa.create_engine(
-            url, pool_pre_ping=True, pool_size=5, max_overflow=20,
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow,
             connect_args={"options": f"-c search_path={schema} -c lock_timeout={int(BUSY_TIMEOUT_S * 1000)}"},
         )
     except ModuleNotFoundError as err:
         raise ConfigError(f"a PostgreSQL catalog needs psycopg: pip install 'vetta[postgres]' ({err})") from None
     return engine
+
+
+def capacity(url: str) -> int:
+    """Connections a PostgreSQL server grants ordinary users: max_connections less the reserved ones."""
+    engine = engine_for(url, "public", pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as db:
+            total = int(db.execute(sa.text("SELECT current_setting('max_connections')")).scalar())
+            reserved = sum(int(db.execute(sa.text(f"SELECT current_setting('{name}', true)")).scalar() or 0)
+                           for name in ("superuser_reserved_connections", "reserved_connections"))
+    finally:
+        engine.dispose()
+    return total - reserved
+
+
+def connection_demand(processes: int, pools: list[tuple[int, int]]) -> int:
+    """The most connections ``processes`` vetta processes can hold: each domain's pool at its overflow, and
+    the write lock's one connection (``vetta.store.lock.SharedLock``)."""
+    return processes * (sum(size + overflow for size, overflow in pools) + LOCK_CONNECTIONS)
+
+
+LOCK_CONNECTIONS = 1  # the shared write lock holds one session while it is held
 
 
 def _sqlite_engine(path: Path) -> sa.Engine:

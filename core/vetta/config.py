@@ -91,6 +91,11 @@ class Settings(BaseModel):
         "per domain; needs vetta[postgres]), so workers on several machines share one source of truth and one "
         "write lock; default (None, or VETTA_CATALOG_URL unset): a SQLite file per domain in VETTA_HOME",
     )
+    catalog_pool_size: int = Field(5, ge=1, description="PostgreSQL catalog only: connections each process "
+                                   "keeps open per domain (SQLAlchemy pool_size)")
+    catalog_max_overflow: int = Field(20, ge=0, description="PostgreSQL catalog only: connections a process may "
+                                      "open beyond the pool per domain under load; `vetta serve` warns when its "
+                                      "workers could open more than the server's max_connections")
     chunk_size: int = Field(1000, ge=50, description="characters per chunk")
     chunk_overlap: int = Field(150, ge=0)
     k: int = Field(5, ge=1, description="passages given to the model")

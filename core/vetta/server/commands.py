@@ -46,11 +46,41 @@ def serve(host, port, workers, domains):
         os.environ.setdefault(name, share)
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {settings.host}: reachable from other machines; put TLS in front", err=True)
+    for line in connection_warnings(home, service.domains, settings.workers):
+        click.echo(line, err=True)
     with _folder_server(home, service.domains):
         click.echo(f"vetta serving {', '.join(settings.domains) or 'every installed domain'} on "
                    f"http://{settings.host}:{settings.port} (docs at /docs)", err=True)
         uvicorn.run("vetta.server.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
                     workers=settings.workers, log_level="warning", timeout_graceful_shutdown=10)
+
+
+def connection_warnings(home, domains, workers: int) -> list[str]:
+    """A warning per PostgreSQL catalog whose connections these workers (and one `vetta ingest` beside
+    them) could open beyond what the server grants: past max_connections, requests fail instead of waiting."""
+    from .. import catalog_sql
+    from ..config import load_settings
+
+    pools: dict[str, list[tuple[int, int]]] = {}
+    for domain in domains:
+        settings = load_settings(home, domain)
+        if settings.catalog_url:
+            pools.setdefault(settings.catalog_url, []).append((settings.catalog_pool_size, settings.catalog_max_overflow))
+    lines = []
+    for url, sizes in pools.items():
+        shown = catalog_sql.sa.make_url(url).render_as_string(hide_password=True)
+        demand = catalog_sql.connection_demand(workers + 1, sizes)
+        try:
+            granted = catalog_sql.capacity(url)
+        except Exception as error:  # noqa: BLE001 - a warning, the requests will say what fails
+            lines.append(f"warning: cannot reach the catalog at {shown} to check its connections: {error}")
+            continue
+        if demand > granted:
+            lines.append(
+                f"warning: {workers} workers and one `vetta ingest` may open up to {demand} connections to {shown} "
+                f"({len(sizes)} domain(s) x (catalog_pool_size + catalog_max_overflow) each, + the write lock), but "
+                f"it grants {granted}: lower catalog_max_overflow or --workers, or raise max_connections")
+    return lines
 
 
 def _folder_server(home, domains):

@@ -81,7 +81,8 @@ def _row_metadata(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class DomainStore:
-    def __init__(self, home: Path, domain: str, chroma_url: str | None = None, catalog_url: str | None = None):
+    def __init__(self, home: Path, domain: str, chroma_url: str | None = None, catalog_url: str | None = None,
+                 catalog_pool: tuple[int, int] = (5, 20)):
         self.home = home
         self.domain = domain
         self.chroma_url = chroma_url
@@ -94,7 +95,7 @@ class DomainStore:
                 "too (a Chroma server, `chroma run`)"
             )
         schema = "vetta_" + re.sub(r"[^a-z0-9_]", "_", domain.lower())
-        self.catalog = Catalog(catalog_url or self.folder / "catalog.sqlite", schema=schema[:63])
+        self.catalog = Catalog(catalog_url or self.folder / "catalog.sqlite", schema=schema[:63], pool=catalog_pool)
         self.lexical = LexicalIndex(self.folder / "bm25")
         self.lock = write_lock(home, catalog_url)
         self._vectors: VectorIndex | None = None

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -33,6 +34,9 @@ class WriteLock:
         self.path = home / "write.lock"
         self.owner_file = home / "write.lock.owner"
         self._lock = FileLock(str(self.path), thread_local=False)
+        # the file lock keeps other processes out; this keeps the process's other threads out (serve's request
+        # threads approve and ingest through one WriteLock per home), re-entrant for the thread that holds it
+        self._thread = threading.RLock()
         self._depth = 0
         self._shared = SharedLock(catalog_url) if catalog_url else None
 
@@ -49,11 +53,25 @@ class WriteLock:
 
     def acquire(self, wait: bool = True) -> bool:
         """Take the lock; True when this call took it first (the caller then recovers the store)."""
-        from filelock import Timeout
-
+        if not self._thread.acquire(blocking=wait):
+            raise StoreBusyError(f"{self.path.parent} is being written by another thread of this process; try again "
+                                 "when it finishes, or leave out --no-wait to wait for it")
         if self._depth:
             self._depth += 1
             return False
+        try:
+            self._take(wait)
+        except BaseException:
+            self._thread.release()
+            raise
+        self._depth = 1
+        note = {"pid": os.getpid(), "command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:3]), "since": time.time()}
+        self.owner_file.write_text(json.dumps(note))
+        return True
+
+    def _take(self, wait: bool) -> None:
+        from filelock import Timeout
+
         try:
             self._lock.acquire(timeout=0)
         except Timeout:
@@ -70,17 +88,16 @@ class WriteLock:
             except BaseException:
                 self._lock.release()
                 raise
-        self._depth = 1
-        note = {"pid": os.getpid(), "command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:3]), "since": time.time()}
-        self.owner_file.write_text(json.dumps(note))
-        return True
 
     def release(self) -> None:
         self._depth -= 1
-        if not self._depth:
-            if self._shared is not None:
-                self._shared.release()
-            self._lock.release()
+        try:
+            if not self._depth:
+                if self._shared is not None:
+                    self._shared.release()
+                self._lock.release()
+        finally:
+            self._thread.release()
 
 
 class SharedLock:
@@ -100,7 +117,7 @@ class SharedLock:
         from ..catalog_sql import engine_for
 
         if self._engine is None:
-            self._engine = engine_for(self.url, "public")
+            self._engine = engine_for(self.url, "public", pool_size=1, max_overflow=0)  # one session holds the lock
         db = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             took = db.execute(sa.text("SELECT pg_try_advisory_lock(hashtext(:key))"), {"key": self.KEY}).scalar()
