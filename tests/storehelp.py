@@ -26,11 +26,12 @@ main()
 '''
 
 
-def cli_env(home: Path, chroma_url: str | None) -> dict[str, str]:
+def cli_env(home: Path, chroma_url: str | None, catalog_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ, VETTA_HOME=str(home), VETTA_LOAD_PLUGINS="", HF_HUB_OFFLINE="1")
-    env.pop("VETTA_CHROMA_URL", None)
-    if chroma_url:
-        env["VETTA_CHROMA_URL"] = chroma_url
+    for name, value in (("VETTA_CHROMA_URL", chroma_url), ("VETTA_CATALOG_URL", catalog_url)):
+        env.pop(name, None)
+        if value:
+            env[name] = value
     return env
 
 

@@ -6,7 +6,9 @@
 - Concurrency: 4 reader processes ask in a loop while a writer process ingests, updates and removes;
   0 errors, and every citation names a document the catalog holds.
 
-Both run against the home's Chroma folder and against a Chroma server. Sizes and duration can be raised
+Both run against the home's Chroma folder and against a Chroma server; the kill harness also with the catalog
+on a real PostgreSQL (and the vectors on a Chroma server), where a killed writer's advisory lock goes with
+its connection. Sizes and duration can be raised
 with VETTA_STRESS_FILES, VETTA_STRESS_KILLS and VETTA_STRESS_SECONDS; VETTA_STRESS_OUT=FILE appends the
 figures as JSON lines (bench/results/store-stress.json is made that way).
 """
@@ -68,12 +70,12 @@ def make_folder(tmp: Path, rng: random.Random) -> Path:
     return folder
 
 
-def check_agreement(home: Path, folder: Path, chroma_url: str | None) -> dict:
+def check_agreement(home: Path, folder: Path, chroma_url: str | None, catalog_url: str | None = None) -> dict:
     """Catalog, vectors and BM25 against the folder: lost, duplicated, stale and orphaned counts."""
     from vetta.api import Assistant
     from vetta.testing import FakeEmbedder
 
-    assistant = Assistant("general", home=home, embedder=FakeEmbedder(), chroma_url=chroma_url)
+    assistant = Assistant("general", home=home, embedder=FakeEmbedder(), chroma_url=chroma_url, catalog_url=catalog_url)
     store = assistant.store
     on_disk = {f"corpus/{p.relative_to(folder).as_posix()}": hashlib.sha256(p.read_bytes()).hexdigest()
                for p in folder.rglob("*.txt")}
@@ -99,7 +101,7 @@ def check_agreement(home: Path, folder: Path, chroma_url: str | None) -> dict:
     return figures
 
 
-def ingested(tmp_path: Path, seed: int, chroma_url: str | None):
+def ingested(tmp_path: Path, seed: int, chroma_url: str | None, catalog_url: str | None = None):
     """A home with the fake backends and a folder of FILES files, ingested once by the CLI in a child
     process: (rng, home, folder, the command, its environment, seconds the ingest took)."""
     rng = random.Random(seed)
@@ -107,14 +109,22 @@ def ingested(tmp_path: Path, seed: int, chroma_url: str | None):
     write_config(home)
     folder = make_folder(tmp_path, rng)
     vetta = fake_cli(tmp_path)
-    env = cli_env(home, chroma_url)
+    env = cli_env(home, chroma_url, catalog_url)
     started = time.perf_counter()
     first = subprocess.run(vetta + ["ingest", "general", str(folder)], env=env, cwd=tmp_path, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     return rng, home, folder, vetta, env, time.perf_counter() - started
 
 
-def journal_rows(home: Path) -> int:
+def journal_rows(home: Path, catalog_url: str | None = None) -> int:
+    if catalog_url:
+        from vetta.catalog import Catalog
+
+        catalog = Catalog(catalog_url, schema="vetta_general", pool=(1, 0))
+        try:
+            return len(catalog.journal())
+        finally:
+            catalog.engine.dispose()
     db = sqlite3.connect(home / "domains" / "general" / "catalog.sqlite", timeout=60)
     try:
         return db.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
@@ -132,8 +142,9 @@ def record(name: str, figures: dict) -> None:
     print(name, json.dumps(figures))
 
 
-def test_sigkill_at_random_moments_loses_nothing(tmp_path, chroma_url):
-    rng, home, folder, vetta, env, full_run = ingested(tmp_path, 14, chroma_url)
+def test_sigkill_at_random_moments_loses_nothing(tmp_path, store_urls):
+    chroma_url, catalog_url = store_urls
+    rng, home, folder, vetta, env, full_run = ingested(tmp_path, 14, chroma_url, catalog_url)
     counter = [FILES]
     kills = rounds = mid_write = 0
     while kills < KILLS:
@@ -151,14 +162,15 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path, chroma_url):
             process.send_signal(signal.SIGKILL)
             kills += 1
             process.wait()
-            mid_write += journal_rows(home) > 0  # killed between a journaled vector write and its commit
+            mid_write += journal_rows(home, catalog_url) > 0  # killed between a journaled vector write and its commit
         process.wait()
     final = subprocess.run(vetta + ["ingest", "general", str(folder), "--sync"], env=env, cwd=folder,
                            capture_output=True, text=True)
     assert final.returncode == 0, final.stderr
-    figures = check_agreement(home, folder, chroma_url)
+    figures = check_agreement(home, folder, chroma_url, catalog_url)
     figures.update(kills=kills, kills_leaving_a_journal=mid_write, rounds=rounds, full_run_s=round(full_run, 2),
-                   backend="server" if chroma_url else "persistent", final=final.stdout.strip())
+                   backend="postgres" if catalog_url else "server" if chroma_url else "persistent",
+                   final=final.stdout.strip())
     record("sigkill", figures)
     assert kills >= KILLS
     for key in ("lost", "duplicated", "stale", "chunk_counts_wrong", "orphaned_vectors", "missing_vectors",
