@@ -67,6 +67,18 @@ def test_held_out_documents_are_fixed_and_about_the_share():
     assert held == [s for s in sources if held_out(s, 0.1)], "the same documents on every run"
 
 
+def test_a_cap_keeps_the_users_questions_and_mixes_the_kinds():
+    from vetta.tuning import capped
+
+    corpus = [Pair(f"sentence {n}", "passage", f"doc-{n}", "sentence") for n in range(500)]
+    users = [Pair(f"question {n}", "passage", f"doc-{n}", "user") for n in range(30)]
+    chosen = capped(corpus + users, 100, seed=0)
+    assert len(chosen) == 100 and sum(p.kind == "user" for p in chosen) == 30, "every question is kept"
+    assert {p.kind for p in chosen[:40]} == {"sentence", "user"}, "shuffled, not the questions in one block"
+    assert capped(corpus + users, 100, seed=0) == chosen, "the same draw on every run"
+    assert len(capped(users, 10, seed=0)) == 10
+
+
 def test_user_pairs_file_errors_name_the_line(tmp_path):
     good = tmp_path / "pairs.jsonl"
     good.write_text('{"question": "Who looks after it?", "source": "a.md"}\n\n')
@@ -225,5 +237,8 @@ def test_reranking_reorders_only_what_access_lets_through(tuned_home, tmp_path):
     query = "who pays the volunteers at the glacier site"
     public = Assistant("general", home=tuned_home, rerank=True, rerank_candidates=30).retrieve(query, k=10)
     assert public and not any(hit.source == "glacier-payroll.md" for hit in public)
-    staff = Assistant("general", home=tuned_home, rerank=True, groups=["staff"]).retrieve(query, k=10)
+    # the untrained head orders at random: ask for every candidate, so the check is about which, not where
+    staff = Assistant("general", home=tuned_home, rerank=True, rerank_candidates=30, groups=["staff"]).retrieve(query, k=30)
     assert any(hit.source == "glacier-payroll.md" for hit in staff)
+    plain = Assistant("general", home=tuned_home, groups=["staff"]).retrieve(query, k=30)
+    assert {hit.chunk_id for hit in staff} == {hit.chunk_id for hit in plain}, "reranking adds and drops nothing"

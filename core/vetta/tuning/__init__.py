@@ -322,16 +322,25 @@ def collect(assistant, pairs_file: Path | None, plan: Plan, echo: Callable[[str]
         pairs += extra
     # a small corpus holds out a larger share, so that at least about 20 documents judge the result
     share = max(plan.held_share, min(0.5, 20 / max(1, len(titles))))
-    held = [p for p in pairs if held_out(p.source, share)]
-    trained = [p for p in pairs if not held_out(p.source, share)]
-    rng = random.Random(plan.seed)
-    rng.shuffle(trained)
-    trained = trained[:plan.max_pairs]
-    held = held[:max(50, plan.max_pairs // 10)]
+    held = capped([p for p in pairs if held_out(p.source, share)], max(50, plan.max_pairs // 10), plan.seed)
+    trained = capped([p for p in pairs if not held_out(p.source, share)], plan.max_pairs, plan.seed)
     if len(trained) < plan.batch_size or len(held) < 5:
         raise ConfigError(f"domain {domain!r} gives {len(trained)} training and {len(held)} held-out pairs; "
                           f"too few to tune (ingest more documents or give --pairs)")
     return Collected(base, chunks, trained, held, share, missing)
+
+
+def capped(pairs: list[Pair], limit: int, seed: int) -> list[Pair]:
+    """At most ``limit`` pairs, the user's own questions first (few, and what the domain is asked), then
+    corpus pairs drawn at random; shuffled, so a batch mixes both kinds."""
+    rng = random.Random(seed)
+    users = [p for p in pairs if p.kind == "user"]
+    corpus = [p for p in pairs if p.kind != "user"]
+    rng.shuffle(users)
+    rng.shuffle(corpus)
+    chosen = (users + corpus)[:limit]
+    rng.shuffle(chosen)
+    return chosen
 
 
 def tune(assistant, *, pairs_file: Path | None = None, plan: Plan = Plan(), progress: bool = True,
