@@ -91,6 +91,47 @@ def test_user_pairs_file_errors_name_the_line(tmp_path):
         read_user_pairs(bad)
 
 
+def test_a_gain_within_noise_is_not_a_win():
+    """The selection rule on per-query gains: a small gain that most queries share is one; the same mean
+    carried by a few queries among many losses is not; nothing changed is not."""
+    import numpy as np
+
+    from vetta.tuning.judge import confident_gain
+
+    rng = np.random.default_rng(1)
+    base = rng.uniform(0.2, 0.8, 200)
+    steady = base + 0.01
+    mean, low = confident_gain(base, steady)
+    assert abs(mean - 0.01) < 1e-9 and low > 0
+    swings = rng.normal(0, 0.3, 200)
+    noisy = base + 0.004 + swings - swings.mean()  # NFCorpus-like: +0.004 on average, queries moving both ways
+    mean, low = confident_gain(base, noisy)
+    assert abs(mean - 0.004) < 1e-9 and -0.1 < low < 0
+    assert confident_gain(base, base) == (0.0, 0.0)
+    worse = base - 0.02
+    assert confident_gain(base, worse)[1] < 0
+
+
+def test_per_query_scores_agree_with_the_trainers_evaluator(tuned_home):
+    """Selection's own per-query scoring gives the same means as sentence-transformers' evaluator on the
+    same held-out pairs (a second implementation, not the one under test)."""
+    from sentence_transformers import SentenceTransformer
+
+    from vetta import Assistant
+    from vetta.models.sentence_transformers import resolve_model_path
+    from vetta.tuning import Plan, collect, evaluator
+    from vetta.tuning.judge import per_query
+
+    data = collect(Assistant("general", home=tuned_home), None, Plan(batch_size=8), lambda line: None)
+    evaluate = evaluator(data.held, data.chunks, distractors=40, seed=0)
+    model = SentenceTransformer(resolve_model_path("all-MiniLM-L6-v2"), device="cpu")
+    ours = per_query(model, evaluate).summary()
+    theirs = evaluate(model)
+    for short in ("ndcg@10", "mrr@10", "recall@10"):
+        value = next(v for k, v in theirs.items() if k.endswith("held_cosine_" + short))
+        assert abs(ours[short] - value) < 1e-3, (short, ours, theirs)
+
+
 def test_selection_needs_a_win_on_the_held_out_pairs(tuned_home, monkeypatch):
     """The decision, with training replaced: a tuned model that scores lower is saved, not selected."""
     import vetta.tuning as tuning
@@ -111,7 +152,10 @@ def test_selection_needs_a_win_on_the_held_out_pairs(tuned_home, monkeypatch):
 def test_tune_trains_selects_reembeds_and_reverts(tuned_home, run):
     """A real (small) run through the command; then the selected model is the domain's, the store's vectors
     are the new model's, and --revert restores the base embedder and its vectors."""
+    from click.testing import CliRunner
+
     from vetta import Assistant
+    from vetta.cli import cli
 
     before = Assistant("general", home=tuned_home)
     ids = [row[0] for row in before.store.catalog.all_chunks()][:5]
@@ -124,10 +168,14 @@ def test_tune_trains_selects_reembeds_and_reverts(tuned_home, run):
     card = (tuned_home / "tuned" / "general" / report["run"] / "model" / "README.md").read_text()
     assert "Held-out retrieval" in card and str(report["steps"]) in card
     # selecting is the held-out scores' decision; make the tuned model the domain's either way to test it
-    if not report["selected"]:
-        from vetta.tuning import choose
-
-        choose(before, f"st:{report['model_path']}", base="st:all-MiniLM-L6-v2", run=report["run"])
+    if not report["selected"]:  # by hand, as a user would who wants it anyway
+        assert "lower bound" in report["reason"] and report["extra"]["gain_lower_bound"] <= 0
+        wrong = CliRunner().invoke(cli, ["tune", "general", "--select", "run-nope"])
+        assert wrong.exit_code != 0 and "no tuned model 'run-nope'" in wrong.output and report["run"] in wrong.output
+        chosen = run("tune", "general", "--select", report["run"])
+        assert chosen.exit_code == 0 and f"{report['run']} selected" in chosen.output, chosen.output
+    else:
+        assert report["extra"]["gain_lower_bound"] > 0
     after = Assistant("general", home=tuned_home)
     assert after.settings.embedder == f"st:{report['model_path']}"
     assert after.store.catalog.get_meta("embedder") == after.embedder.id

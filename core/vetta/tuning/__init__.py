@@ -14,7 +14,7 @@ ranking loss over in-batch negatives (``MultipleNegativesRankingLoss``; its cach
 ``mini_batch`` where memory needs it), no duplicate texts in a batch. A run lives in
 ``VETTA_HOME/tuned/<domain>/<run>/``: ``checkpoints/`` (a rerun of the same run resumes), ``model/`` and its
 ``README.md`` model card (data, steps, scores). Only a model that beats the current embedder on the held-out
-pairs is selected (``selected.json``, read by ``vetta.config``); the store then re-embeds every chunk
+pairs by more than noise (``judge``: a bootstrap lower bound of the per-query gain above zero) is selected (``selected.json``, read by ``vetta.config``); the store then re-embeds every chunk
 (``DomainStore.reembed``). ``revert`` goes back to the embedder it was tuned from.
 """
 
@@ -188,16 +188,6 @@ def evaluator(held: list[Pair], chunks: list[tuple[str, str, str]], *, distracto
                                          accuracy_at_k=[1, 10], precision_recall_at_k=[10], map_at_k=[10])
 
 
-def scores(metrics: dict[str, float]) -> dict[str, float]:
-    keep = {"ndcg@10": "held_cosine_ndcg@10", "mrr@10": "held_cosine_mrr@10", "recall@10": "held_cosine_recall@10"}
-    found = {}
-    for short, key in keep.items():
-        value = next((v for k, v in metrics.items() if k.endswith(key)), None)
-        if value is not None:
-            found[short] = round(float(value), 4)
-    return found
-
-
 # --- training -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Plan:
@@ -210,6 +200,7 @@ class Plan:
     mini_batch: int = 0  # >0: CachedMultipleNegativesRankingLoss with this mini-batch (large batches, less memory)
     eval_every: int = 0  # steps between held-out evaluations (0: about 4 per epoch)
     seed: int = 0
+    confidence: float = 0.95  # selected only when the held-out gain's lower bound at this level is above 0
 
 
 def run_name(base: str, pairs: list[Pair], plan: Plan) -> str:
@@ -256,7 +247,8 @@ def train(base_path: str, train_pairs: list[Pair], evaluate, folder: Path, plan:
         trainer.remove_callback(PrinterCallback)
     resume = checkpoints.exists() and any(checkpoints.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=True if resume else None)
-    return trainer.model, trainer.state.global_step, scores(evaluate(trainer.model))
+    best = trainer.state.best_metric  # the caller scores the kept model itself, query by query (``judge``)
+    return trainer.model, trainer.state.global_step, {} if best is None else {"ndcg@10": round(float(best), 4)}
 
 
 def model_card(report: TuneReport, plan: Plan) -> str:
@@ -275,6 +267,8 @@ def model_card(report: TuneReport, plan: Plan) -> str:
         "## Held-out retrieval", "", "| model | nDCG@10 | MRR@10 | recall@10 |", "|---|---|---|---|",
         f"| base `{report.base}` | " + " | ".join(str(report.base_score.get(k, "-")) for k in ("ndcg@10", "mrr@10", "recall@10")) + " |",
         "| tuned | " + " | ".join(str(report.tuned_score.get(k, "-")) for k in ("ndcg@10", "mrr@10", "recall@10")) + " |",
+        "", f"Mean per-query nDCG@10 gain {report.extra.get('gain', 0):+.4f}, {plan.confidence:.0%} lower bound "
+        f"{report.extra.get('gain_lower_bound', 0):+.4f} (bootstrap over the held-out queries; selection needs it above 0).",
         "", f"Selected: {'yes' if report.selected else 'no'}{(' (' + report.reason + ')') if report.reason else ''}.", "",
         "The model card and weights describe and contain only what was trained on this home's vetted documents;",
         "share them only where those documents may go.",
@@ -348,6 +342,7 @@ def tune(assistant, *, pairs_file: Path | None = None, plan: Plan = Plan(), prog
     """Tune ``assistant``'s embedder on its domain's store; select it (and re-embed) only if it wins."""
     from ..models.base import split_spec
     from ..models.sentence_transformers import resolve_model_path
+    from .judge import confident_gain, per_query
 
     home, domain = assistant.home, assistant.domain
     data = collect(assistant, pairs_file, plan, echo)
@@ -365,16 +360,22 @@ def tune(assistant, *, pairs_file: Path | None = None, plan: Plan = Plan(), prog
 
     with LOADING:
         base_model = SentenceTransformer(resolve_model_path(name), device="cpu")
-    base_score = scores(evaluate(base_model))
+    base_ranks = per_query(base_model, evaluate)
     del base_model
     started = time.perf_counter()
-    model, steps, tuned_score = train(resolve_model_path(name), trained, evaluate, folder, plan, progress)
+    model, steps, _ = train(resolve_model_path(name), trained, evaluate, folder, plan, progress)
     seconds = time.perf_counter() - started
-    better = tuned_score.get("ndcg@10", 0.0) > base_score.get("ndcg@10", 0.0)
+    tuned_ranks = per_query(model, evaluate)
+    gain, low = confident_gain(base_ranks.ndcg, tuned_ranks.ndcg, confidence=plan.confidence, seed=plan.seed)
+    better = low > 0
+    reason = "" if better else (
+        f"it did not beat the current embedder on the held-out pairs by more than noise (nDCG@10 gain {gain:+.4f}, "
+        f"{plan.confidence:.0%} lower bound {low:+.4f} over {len(held)} pairs)")
     report = TuneReport(domain=domain, base=base, run=run, pairs=count(trained), held_out=count(held),
-                        base_score=base_score, tuned_score=tuned_score, steps=steps, seconds=round(seconds, 1),
-                        selected=False, reason="" if better else "it did not beat the current embedder on the held-out pairs",
-                        extra={"missing_sources": missing[:20], "held_share": round(share, 3)})
+                        base_score=base_ranks.summary(), tuned_score=tuned_ranks.summary(), steps=steps,
+                        seconds=round(seconds, 1), selected=False, reason=reason,
+                        extra={"missing_sources": missing[:20], "held_share": round(share, 3),
+                               "gain": round(gain, 4), "gain_lower_bound": round(low, 4)})
     model_path = folder / "model"
     model.save(str(model_path))
     report.model_path = str(model_path)
@@ -399,6 +400,19 @@ def choose(assistant, embedder: str, *, base: str, run: str) -> int:
                                    "selected_at": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2) + "\n")
     partial.replace(path)
     return reembed(assistant)
+
+
+def select_run(assistant, run: str) -> int:
+    """Select a saved run's model by hand (one ``tune`` did not select: a gain within noise, or
+    ``--no-select``), then re-embed; returns the chunks re-embedded."""
+    folder = tuned_folder(assistant.home, assistant.domain) / run
+    report_file = folder / "report.json"
+    if not (folder / "model").is_dir() or not report_file.exists():
+        runs = sorted(p.name for p in tuned_folder(assistant.home, assistant.domain).glob("run-*") if (p / "model").is_dir())
+        raise ConfigError(f"{assistant.domain!r} has no tuned model {run!r}"
+                          + (f"; saved runs: {', '.join(runs)}" if runs else "; run `vetta tune` first"))
+    saved = json.loads(report_file.read_text(encoding="utf-8"))
+    return choose(assistant, f"st:{folder / 'model'}", base=saved["base"], run=run)
 
 
 def revert(assistant) -> tuple[str, int]:

@@ -31,17 +31,19 @@ def _home_option(function):
 @click.option("--negatives", type=click.IntRange(1, 50), default=3, show_default=True,
               help="--reranker: hard negatives per query, from the current retriever.")
 @click.option("--no-select", is_flag=True, help="Train and score only; keep the current embedder.")
+@click.option("--select", "select_run", metavar="RUN", default="",
+              help="Select a saved run's model (run-... in the report) even though tune did not, and re-embed.")
 @click.option("--revert", is_flag=True, help="Go back to the embedder the selected one was tuned from.")
 @click.option("--reembed", is_flag=True, help="Re-embed the store with the domain's embedder (finishes an interrupted re-embed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @_home_option
 def tune(domain, pairs_file, epochs, batch_size, mini_batch, max_pairs, learning_rate, reranker, start, negatives,
-         no_select, revert, reembed, as_json):
+         no_select, select_run, revert, reembed, as_json):
     """Fine-tune DOMAIN's embedder on pairs from its vetted documents (and your --pairs), keep it only if it
     retrieves the held-out pairs better, and re-embed the store with it. With --reranker, train a
     cross-encoder that reorders the retriever's candidates, kept only if it orders the held-out ones better."""
     from ..api import Assistant
-    from . import Plan, reembed as reembed_store, revert as revert_tuning, tune as run
+    from . import Plan, reembed as reembed_store, revert as revert_tuning, select_run as select_saved, tune as run
 
     assistant = Assistant(domain)
     if reranker and revert:
@@ -53,6 +55,10 @@ def tune(domain, pairs_file, epochs, batch_size, mini_batch, max_pairs, learning
     if revert:
         base, count = revert_tuning(assistant)
         click.echo(f"{domain}: back to {base}; {count} chunks re-embedded")
+        return
+    if select_run:
+        count = select_saved(assistant, select_run)
+        click.echo(f"{domain}: {select_run} selected; {count} chunks re-embedded")
         return
     if reembed:
         count = reembed_store(assistant)
