@@ -408,10 +408,15 @@ def select_run(assistant, run: str) -> int:
     folder = tuned_folder(assistant.home, assistant.domain) / run
     report_file = folder / "report.json"
     if not (folder / "model").is_dir() or not report_file.exists():
-        runs = sorted(p.name for p in tuned_folder(assistant.home, assistant.domain).glob("run-*") if (p / "model").is_dir())
+        runs = sorted(p.name for p in tuned_folder(assistant.home, assistant.domain).glob("*-*") if (p / "model").is_dir())
         raise ConfigError(f"{assistant.domain!r} has no tuned model {run!r}"
                           + (f"; saved runs: {', '.join(runs)}" if runs else "; run `vetta tune` first"))
     saved = json.loads(report_file.read_text(encoding="utf-8"))
+    if saved.get("extra", {}).get("kind") == "reranker":  # a reranker run: used where rerank = true, nothing to re-embed
+        from .reranker import choose_reranker
+
+        choose_reranker(assistant.home, assistant.domain, str(folder / "model"), run=run, scores=saved["tuned_score"])
+        return 0
     return choose(assistant, f"st:{folder / 'model'}", base=saved["base"], run=run)
 
 

@@ -58,7 +58,8 @@ def tune(domain, pairs_file, epochs, batch_size, mini_batch, max_pairs, learning
         return
     if select_run:
         count = select_saved(assistant, select_run)
-        click.echo(f"{domain}: {select_run} selected; {count} chunks re-embedded")
+        click.echo(f"{domain}: {select_run} selected; " + ("set rerank = true to use it" if select_run.startswith("rerank-")
+                                                            else f"{count} chunks re-embedded"))
         return
     if reembed:
         count = reembed_store(assistant)

@@ -62,3 +62,28 @@ def confident_gain(base: np.ndarray, tuned: np.ndarray, *, confidence: float = 0
     result = bootstrap((gain,), np.mean, confidence_level=confidence, alternative="greater", method="percentile",
                        n_resamples=resamples, rng=np.random.default_rng(seed))
     return mean, float(result.confidence_interval.low)
+
+
+def _at_rank(ranks: np.ndarray) -> PerQuery:
+    """Per-query scores from the 0-based rank of each query's one relevant passage (``-1``: not ranked)."""
+    found = ranks >= 0
+    ndcg = np.where(found & (ranks < K), 1.0 / np.log2(np.maximum(ranks, 0) + 2), 0.0)
+    mrr = np.where(found & (ranks < K), 1.0 / (np.maximum(ranks, 0) + 1), 0.0)
+    return PerQuery(ndcg, mrr, (found & (ranks < K)).astype(float))
+
+
+def reranked(model, samples: list[dict]) -> tuple[PerQuery, PerQuery, float]:
+    """The held-out candidates (``{"query", "positive": [passage], "documents"}``, in the current embedder's
+    order) ranked as they come and as ``model`` (a ``CrossEncoder``) reorders them; and the mean reciprocal
+    rank of the positive over all candidates after reranking (MAP with one relevant passage)."""
+    base, tuned, reciprocal = [], [], []
+    for sample in samples:
+        documents, positive = sample["documents"], sample["positive"][0]
+        where = documents.index(positive) if positive in documents else -1
+        base.append(where)
+        scores = model.predict([(sample["query"], d) for d in documents], show_progress_bar=False)
+        order = list(np.argsort(-np.asarray(scores, dtype=float), kind="stable"))
+        rank = order.index(where) if where >= 0 else -1
+        tuned.append(rank)
+        reciprocal.append(1.0 / (rank + 1) if rank >= 0 else 0.0)
+    return _at_rank(np.array(base)), _at_rank(np.array(tuned)), float(np.mean(reciprocal)) if reciprocal else 0.0

@@ -99,16 +99,7 @@ def train(start: str, rows: dict[str, list], evaluate, folder: Path, plan: Plan,
         trainer.remove_callback(PrinterCallback)
     resume = checkpoints.exists() and any(checkpoints.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=True if resume else None)
-    return trainer.model, trainer.state.global_step, evaluate(trainer.model)
-
-
-def _scores(metrics: dict[str, float], prefix: str) -> dict[str, float]:
-    found = {}
-    for short in ("ndcg@10", "mrr@10", "map"):
-        value = next((v for k, v in metrics.items() if k.endswith(f"held_{prefix}{short}")), None)
-        if value is not None:
-            found[short] = round(float(value), 4)
-    return found
+    return trainer.model, trainer.state.global_step, {}  # the caller scores the kept model query by query
 
 
 def latency_ms(model, held_samples: list[dict[str, Any]], limit: int = 20) -> float:
@@ -122,9 +113,11 @@ def latency_ms(model, held_samples: list[dict[str, Any]], limit: int = 20) -> fl
 
 def tune_reranker(assistant, *, pairs_file: Path | None = None, plan: Plan = Plan(), rerank: RerankPlan = RerankPlan(),
                   progress: bool = True, select: bool = True, echo: Callable[[str], None] = lambda line: None) -> TuneReport:
+    import numpy as np
     from sentence_transformers.cross_encoder.evaluation import CrossEncoderRerankingEvaluator
 
     from ..models.base import split_spec
+    from .judge import confident_gain, reranked
     from ..models.sentence_transformers import resolve_model_path
 
     data: Collected = collect(assistant, pairs_file, plan, echo)
@@ -147,16 +140,26 @@ def tune_reranker(assistant, *, pairs_file: Path | None = None, plan: Plan = Pla
     folder = tuned_folder(home, domain) / run
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    model, steps, metrics = train(start, rows, evaluate, folder, plan, rerank, progress)
+    model, steps, _ = train(start, rows, evaluate, folder, plan, rerank, progress)
     seconds = time.perf_counter() - started
-    base_score, tuned_score = _scores(metrics, "base_"), _scores(metrics, "")
-    better = tuned_score.get("ndcg@10", 0.0) > base_score.get("ndcg@10", 0.0)
+    base_ranks, tuned_ranks, tuned_map = reranked(model, held_samples)
+    base_map = float(np.mean([1.0 / (s["documents"].index(s["positive"][0]) + 1) for s in held_samples]))
+    base_score = {**base_ranks.summary(), "map": round(base_map, 4)}
+    tuned_score = {**tuned_ranks.summary(), "map": round(tuned_map, 4)}
+    base_score.pop("recall@10")
+    tuned_score.pop("recall@10")
+    gain, low = confident_gain(base_ranks.ndcg, tuned_ranks.ndcg, confidence=plan.confidence, seed=plan.seed)
+    better = low > 0
+    reason = "" if better else (
+        f"it did not order the held-out candidates better than the current embedder by more than noise "
+        f"(nDCG@10 gain {gain:+.4f}, {plan.confidence:.0%} lower bound {low:+.4f} over {len(held_samples)} queries)")
     report = TuneReport(
         domain=domain, base=start, run=run, pairs=data.counts(data.trained), held_out=data.counts(held),
         base_score=base_score, tuned_score=tuned_score, steps=steps, seconds=round(seconds, 1), selected=False,
-        reason="" if better else "it did not order the held-out candidates better than the current embedder",
+        reason=reason,
         extra={"kind": "reranker", "held_share": round(data.share, 3), "negatives": rerank.negatives,
                "candidates": rerank.candidates, "rows": len(rows["label"]),
+               "gain": round(gain, 4), "gain_lower_bound": round(low, 4),
                "rerank_ms_per_query": latency_ms(model, held_samples), "missing_sources": data.missing[:20]},
     )
     model_path = folder / "model"
@@ -207,6 +210,8 @@ def card(report: TuneReport, plan: Plan) -> str:
         "## Held-out ordering", "", "| order | nDCG@10 | MRR@10 | MAP |", "|---|---|---|---|",
         "| current embedder | " + " | ".join(str(report.base_score.get(k, "-")) for k in ("ndcg@10", "mrr@10", "map")) + " |",
         "| reranked | " + " | ".join(str(report.tuned_score.get(k, "-")) for k in ("ndcg@10", "mrr@10", "map")) + " |",
+        "", f"Mean per-query nDCG@10 gain {extra.get('gain', 0):+.4f}, {plan.confidence:.0%} lower bound "
+        f"{extra.get('gain_lower_bound', 0):+.4f} (bootstrap over the held-out queries; selection needs it above 0).",
         "", f"Reranking {extra['candidates']} candidates took {extra['rerank_ms_per_query']} ms per query here.",
         f"Selected: {'yes' if report.selected else 'no'}{(' (' + report.reason + ')') if report.reason else ''}.", "",
         "Trained only on this home's vetted documents; share it only where those documents may go.",
