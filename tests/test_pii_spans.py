@@ -133,3 +133,28 @@ def test_one_changed_record_is_scanned_again_and_the_others_keep_their_scan(fake
     assert len(scanned) == 1 and scanned[0].endswith(records[1]["text"])
     for hit in assistant.retrieve("reviewed chart", k=3):
         assert "Lindqvist" not in hit.text and "<PERSON_1>" in hit.text
+
+
+def test_each_record_of_a_file_carries_the_scan_its_text_alone_gets(fake_assistant, tmp_path):
+    """Records of one file are scanned one by one: each stored scan is the one its own text gives (offsets in
+    that record's text, no spans of its neighbours)."""
+    import json
+
+    folder = tmp_path / "records"
+    folder.mkdir()
+    people = ["Rafael Lindqvist", "Margaret Okonkwo", "Priya Raman", "Tomasz Wojcik", "Amara Nwosu", "Lena Fischer"]
+    records = [{"_id": str(n), "title": f"Note {n}",
+                "text": f"Visit {n}: {name} (phone (828) 555-01{40 + n}) reviewed chart {n} with the team."}
+               for n, name in enumerate(people)]
+    (folder / "notes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assistant = fake_assistant()
+    assistant.ingest([folder])
+    keep = assistant.settings.pii_keep
+    stored = {row["source"].split("#")[-1]: row["metadata"] for row in assistant.sources()}
+    assert len(stored) == len(records)
+    for record in records:
+        text = f"{record['title']}\n{record['text']}"
+        alone = pii_spans.scan_document(text, keep)
+        mine = stored[record["_id"]]
+        assert mine[pii_spans.SPANS_FIELD] == alone[pii_spans.SPANS_FIELD] != "[]", record["_id"]
+        assert mine[pii_spans.TAG_FIELD] == alone[pii_spans.TAG_FIELD]
