@@ -14,8 +14,8 @@ ranking loss over in-batch negatives (``MultipleNegativesRankingLoss``; its cach
 ``mini_batch`` where memory needs it), no duplicate texts in a batch. A run lives in
 ``VETTA_HOME/tuned/<domain>/<run>/``: ``checkpoints/`` (a rerun of the same run resumes), ``model/`` and its
 ``README.md`` model card (data, steps, scores). Only a model that beats the current embedder on the held-out
-pairs by more than noise (``judge``: a bootstrap lower bound of the per-query gain above zero) is selected (``selected.json``, read by ``vetta.config``); the store then re-embeds every chunk
-(``DomainStore.reembed``). ``revert`` goes back to the embedder it was tuned from.
+pairs by more than noise (``judge``: a bootstrap lower bound of the per-query gain above zero) is selected
+(``selected.json``, read by ``vetta.config``); the store then re-embeds every chunk (``DomainStore.reembed``). ``revert`` goes back to the embedder it was tuned from.
 """
 
 from __future__ import annotations
@@ -209,8 +209,9 @@ def run_name(base: str, pairs: list[Pair], plan: Plan) -> str:
 
 
 def train(base_path: str, train_pairs: list[Pair], evaluate, folder: Path, plan: Plan,
-          progress: bool = True) -> tuple[Any, int, dict[str, float]]:
-    """Fine-tune the model at ``base_path``; returns (the best model by held-out nDCG@10, steps, its metrics)."""
+          progress: bool = True) -> tuple[Any, int]:
+    """Fine-tune the model at ``base_path``; returns (the best model by held-out nDCG@10, steps). The caller
+    scores it query by query (``judge``)."""
     try:
         from datasets import Dataset
     except ImportError as error:
@@ -247,8 +248,7 @@ def train(base_path: str, train_pairs: list[Pair], evaluate, folder: Path, plan:
         trainer.remove_callback(PrinterCallback)
     resume = checkpoints.exists() and any(checkpoints.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=True if resume else None)
-    best = trainer.state.best_metric  # the caller scores the kept model itself, query by query (``judge``)
-    return trainer.model, trainer.state.global_step, {} if best is None else {"ndcg@10": round(float(best), 4)}
+    return trainer.model, trainer.state.global_step
 
 
 def model_card(report: TuneReport, plan: Plan) -> str:
@@ -363,7 +363,7 @@ def tune(assistant, *, pairs_file: Path | None = None, plan: Plan = Plan(), prog
     base_ranks = per_query(base_model, evaluate)
     del base_model
     started = time.perf_counter()
-    model, steps, _ = train(resolve_model_path(name), trained, evaluate, folder, plan, progress)
+    model, steps = train(resolve_model_path(name), trained, evaluate, folder, plan, progress)
     seconds = time.perf_counter() - started
     tuned_ranks = per_query(model, evaluate)
     gain, low = confident_gain(base_ranks.ndcg, tuned_ranks.ndcg, confidence=plan.confidence, seed=plan.seed)
@@ -402,9 +402,9 @@ def choose(assistant, embedder: str, *, base: str, run: str) -> int:
     return reembed(assistant)
 
 
-def select_run(assistant, run: str) -> int:
+def select_run(assistant, run: str) -> tuple[str, int]:
     """Select a saved run's model by hand (one ``tune`` did not select: a gain within noise, or
-    ``--no-select``), then re-embed; returns the chunks re-embedded."""
+    ``--no-select``); returns (its kind, "embedder" or "reranker", and the chunks re-embedded for it)."""
     folder = tuned_folder(assistant.home, assistant.domain) / run
     report_file = folder / "report.json"
     if not (folder / "model").is_dir() or not report_file.exists():
@@ -416,8 +416,8 @@ def select_run(assistant, run: str) -> int:
         from .reranker import choose_reranker
 
         choose_reranker(assistant.home, assistant.domain, str(folder / "model"), run=run, scores=saved["tuned_score"])
-        return 0
-    return choose(assistant, f"st:{folder / 'model'}", base=saved["base"], run=run)
+        return "reranker", 0
+    return "embedder", choose(assistant, f"st:{folder / 'model'}", base=saved["base"], run=run)
 
 
 def revert(assistant) -> tuple[str, int]:

@@ -57,8 +57,8 @@ def tune(domain, pairs_file, epochs, batch_size, mini_batch, max_pairs, learning
         click.echo(f"{domain}: back to {base}; {count} chunks re-embedded")
         return
     if select_run:
-        count = select_saved(assistant, select_run)
-        click.echo(f"{domain}: {select_run} selected; " + ("set rerank = true to use it" if select_run.startswith("rerank-")
+        kind, count = select_saved(assistant, select_run)
+        click.echo(f"{domain}: {select_run} selected; " + ("set rerank = true to use it" if kind == "reranker"
                                                             else f"{count} chunks re-embedded"))
         return
     if reembed:

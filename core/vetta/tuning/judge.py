@@ -64,26 +64,32 @@ def confident_gain(base: np.ndarray, tuned: np.ndarray, *, confidence: float = 0
     return mean, float(result.confidence_interval.low)
 
 
-def _at_rank(ranks: np.ndarray) -> PerQuery:
+def at_rank(ranks: np.ndarray) -> PerQuery:
     """Per-query scores from the 0-based rank of each query's one relevant passage (``-1``: not ranked)."""
-    found = ranks >= 0
-    ndcg = np.where(found & (ranks < K), 1.0 / np.log2(np.maximum(ranks, 0) + 2), 0.0)
-    mrr = np.where(found & (ranks < K), 1.0 / (np.maximum(ranks, 0) + 1), 0.0)
-    return PerQuery(ndcg, mrr, (found & (ranks < K)).astype(float))
+    within = (ranks >= 0) & (ranks < K)
+    ndcg = np.where(within, 1.0 / np.log2(np.maximum(ranks, 0) + 2), 0.0)
+    mrr = np.where(within, 1.0 / (np.maximum(ranks, 0) + 1), 0.0)
+    return PerQuery(ndcg, mrr, within.astype(float))
 
 
-def reranked(model, samples: list[dict]) -> tuple[PerQuery, PerQuery, float]:
-    """The held-out candidates (``{"query", "positive": [passage], "documents"}``, in the current embedder's
-    order) ranked as they come and as ``model`` (a ``CrossEncoder``) reorders them; and the mean reciprocal
-    rank of the positive over all candidates after reranking (MAP with one relevant passage)."""
-    base, tuned, reciprocal = [], [], []
+def rank_summary(ranks: np.ndarray) -> dict[str, float]:
+    """nDCG@10, MRR@10 and MAP (with one relevant passage: its reciprocal rank over all candidates)."""
+    scores = at_rank(ranks)
+    reciprocal = np.where(ranks >= 0, 1.0 / (np.maximum(ranks, 0) + 1), 0.0)
+    return {"ndcg@10": round(float(scores.ndcg.mean()), 4), "mrr@10": round(float(scores.mrr.mean()), 4),
+            "map": round(float(reciprocal.mean()), 4)}
+
+
+def reranked(model, samples: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """The 0-based rank of each held-out query's positive among its candidates (``{"query", "positive":
+    [passage], "documents"}``, in the current embedder's order) as they come, and as ``model`` (a
+    ``CrossEncoder``) reorders them; ``-1`` where the positive is not among them."""
+    base, tuned = [], []
     for sample in samples:
         documents, positive = sample["documents"], sample["positive"][0]
         where = documents.index(positive) if positive in documents else -1
-        base.append(where)
         scores = model.predict([(sample["query"], d) for d in documents], show_progress_bar=False)
         order = list(np.argsort(-np.asarray(scores, dtype=float), kind="stable"))
-        rank = order.index(where) if where >= 0 else -1
-        tuned.append(rank)
-        reciprocal.append(1.0 / (rank + 1) if rank >= 0 else 0.0)
-    return _at_rank(np.array(base)), _at_rank(np.array(tuned)), float(np.mean(reciprocal)) if reciprocal else 0.0
+        base.append(where)
+        tuned.append(order.index(where) if where >= 0 else -1)
+    return np.array(base, dtype=int), np.array(tuned, dtype=int)

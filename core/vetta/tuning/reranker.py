@@ -62,7 +62,7 @@ def samples(assistant, held: list[Pair], negatives: list[list[str]]) -> list[dic
 
 
 def train(start: str, rows: dict[str, list], evaluate, folder: Path, plan: Plan, rerank: RerankPlan,
-          progress: bool) -> tuple[Any, int, dict[str, float]]:
+          progress: bool) -> tuple[Any, int]:
     try:
         from datasets import Dataset
     except ImportError as error:
@@ -99,7 +99,7 @@ def train(start: str, rows: dict[str, list], evaluate, folder: Path, plan: Plan,
         trainer.remove_callback(PrinterCallback)
     resume = checkpoints.exists() and any(checkpoints.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=True if resume else None)
-    return trainer.model, trainer.state.global_step, {}  # the caller scores the kept model query by query
+    return trainer.model, trainer.state.global_step  # the caller scores the kept model query by query
 
 
 def latency_ms(model, held_samples: list[dict[str, Any]], limit: int = 20) -> float:
@@ -113,12 +113,11 @@ def latency_ms(model, held_samples: list[dict[str, Any]], limit: int = 20) -> fl
 
 def tune_reranker(assistant, *, pairs_file: Path | None = None, plan: Plan = Plan(), rerank: RerankPlan = RerankPlan(),
                   progress: bool = True, select: bool = True, echo: Callable[[str], None] = lambda line: None) -> TuneReport:
-    import numpy as np
     from sentence_transformers.cross_encoder.evaluation import CrossEncoderRerankingEvaluator
 
     from ..models.base import split_spec
-    from .judge import confident_gain, reranked
     from ..models.sentence_transformers import resolve_model_path
+    from .judge import at_rank, confident_gain, rank_summary, reranked
 
     data: Collected = collect(assistant, pairs_file, plan, echo)
     home, domain = assistant.home, assistant.domain
@@ -140,15 +139,12 @@ def tune_reranker(assistant, *, pairs_file: Path | None = None, plan: Plan = Pla
     folder = tuned_folder(home, domain) / run
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    model, steps, _ = train(start, rows, evaluate, folder, plan, rerank, progress)
+    model, steps = train(start, rows, evaluate, folder, plan, rerank, progress)
     seconds = time.perf_counter() - started
-    base_ranks, tuned_ranks, tuned_map = reranked(model, held_samples)
-    base_map = float(np.mean([1.0 / (s["documents"].index(s["positive"][0]) + 1) for s in held_samples]))
-    base_score = {**base_ranks.summary(), "map": round(base_map, 4)}
-    tuned_score = {**tuned_ranks.summary(), "map": round(tuned_map, 4)}
-    base_score.pop("recall@10")
-    tuned_score.pop("recall@10")
-    gain, low = confident_gain(base_ranks.ndcg, tuned_ranks.ndcg, confidence=plan.confidence, seed=plan.seed)
+    base_ranks, tuned_ranks = reranked(model, held_samples)
+    base_score, tuned_score = rank_summary(base_ranks), rank_summary(tuned_ranks)
+    gain, low = confident_gain(at_rank(base_ranks).ndcg, at_rank(tuned_ranks).ndcg, confidence=plan.confidence,
+                               seed=plan.seed)
     better = low > 0
     reason = "" if better else (
         f"it did not order the held-out candidates better than the current embedder by more than noise "
