@@ -40,6 +40,29 @@ def test_a_contradiction_made_of_the_passages_own_words_is_named(claim, evidence
     assert kind in result.reason
 
 
+FESTIVAL = "The festival is held every spring in the old town square. It draws crowds from the whole valley."
+GATES = "The north gate opens in the morning, facing the river. The south gate opens in the evening."
+COATING = "The coating strongly absorbs blue light, while the frame strongly reflects heat."
+
+
+@pytest.mark.parametrize("claim, evidence", [
+    ("The festival is held every autumn in the old town square.", FESTIVAL),  # two kinds of one thing
+    ("The north gate opens in the evening, facing the river.", GATES),  # the other gate's word
+    ("The coating strongly reflects blue light.", COATING),  # the verb of the sentence's other fact
+])
+def test_a_word_put_in_the_place_of_another_is_a_swap(claim, evidence):
+    result = verdict(claim, evidence)
+    assert result.label == "contradicted" and "swap" in result.reason, result
+
+
+@pytest.mark.parametrize("claim, evidence", [
+    ("Every member receives a badge at the first meeting.", "Each member receives a badge at the first meeting."),
+    ("The north gate opens in the morning and faces the river.", GATES),
+])
+def test_the_same_words_around_the_same_facts_are_no_swap(claim, evidence):
+    assert verdict(claim, evidence).label == "supported"
+
+
 @pytest.mark.parametrize("claim, evidence", [
     ("GRACE measured changes in Earth's gravity field, which is crucial for climate change.", GRACE),
     ("SIPC restores missing cash and securities up to USD 1,000,000.", SIPC),

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 from ..nlp import parse
 from .checks import (
-    Mismatch, borrowed, crossed, hardly_stated, negation, opposites, quantifier_changes, region_for, values,
+    Mismatch, borrowed, crossed, hardly_stated, negation, opposites, quantifier_changes, region_for, substituted,
+    values,
 )
 from .parts import ATTACHED, SUBORDINATE, segments_of, units, where, words_of
 
@@ -78,7 +79,7 @@ def align(claim: str, evidence: list[str]) -> Alignment:
         matched += len(segment.words) - len(unstated)
         total += len(segment.words)
         mismatches += values(segment, region, claim_words, evidence_keys)
-        mismatches += negation(segment, region) + opposites(segment, region)
+        mismatches += negation(segment, region) + opposites(segment, region) + substituted(segment, region, all_units)
         mismatches += quantifier_changes(segment, region, quantified)
         mismatches += borrowed(unstated, segment, all_units, region.unit) + hardly_stated(segment, unstated)
         if region.unit not in used:

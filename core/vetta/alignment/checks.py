@@ -196,12 +196,62 @@ def opposites(segment: Segment, region: Region) -> list[Mismatch]:
     return out
 
 
+_SWAPPABLE = frozenset({"NOUN", "PROPN", "VERB", "ADJ"})
+
+
+def substituted(segment: Segment, region: Region, all_units: list[Unit]) -> list[Mismatch]:
+    """A word of the claim in the place of another word of the aligned evidence, the words around it the
+    same ("Terra crosses the equator in the afternoon" against "... in the morning"). It is a swap when the
+    evidence uses the claim's word only for another fact ("Aqua crosses in the afternoon"; "strongly
+    reflects near-infrared light" beside "strongly absorbs visible red light"), or when the two are kinds of
+    one thing in WordNet (spring / autumn). Figures are ``values``' business."""
+    best = region.best
+    left, right = segment.words, best.words
+    matcher = difflib.SequenceMatcher(None, [w.key for w in left], [w.key for w in right], autojunk=False)
+    opcodes = matcher.get_opcodes()
+    in_sentence = set().union(*(other.lemmas for other in region.unit.segments if other is not best))
+    out = []
+    for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
+        if op != "replace" or min(i2 - i1, j2 - j1) != 1 or max(i2 - i1, j2 - j1) > 3:
+            continue
+        neighbours = [opcodes[k][0] for k in (index - 1, index + 1) if 0 <= k < len(opcodes)]
+        if "equal" not in neighbours:
+            continue
+        for word in left[i1:i2]:
+            if word.value is not None or word.lemma in GENERIC or word.pos not in _SWAPPABLE \
+                    or found(word, best.lemmas, stems(best.lemmas)):
+                continue
+            for rival in right[j1:j2]:
+                if rival.value is not None or _POS_CLASS.get(word.pos, "a") != _POS_CLASS.get(rival.pos, "a"):
+                    continue
+                if found(rival, segment.lemmas, stems(segment.lemmas)) or found(word, {rival.lemma, rival.lower}, set()):
+                    continue
+                if rival.lemma in GENERIC or rival.name != word.name:
+                    continue
+                # the same word, not a synonym, used for another fact: a verb in the same sentence (another
+                # sentence's verbs are a paraphrase's own words as often as not); WordNet's kinds for nouns and
+                # adjectives only (its verbs share broad terms: "show" and "appear")
+                # from another sentence only as a one-word change in the same words ("in the morning, north
+                # to south" / "in the afternoon, north to south"), not where a summary rewords around it
+                # and said of one other fact, without the evidence's word ("Aqua crosses in the afternoon"),
+                # not a word a long abstract uses throughout
+                parallel = all(n == "equal" for n in neighbours) and _POS_CLASS.get(word.pos) != "v"
+                holders = [unit for unit in all_units if unit is not region.unit and word.lemma in unit.lemmas]
+                borrowed_word = word.lemma in in_sentence or word.lower in in_sentence or (
+                    parallel and len(holders) == 1 and rival.lemma not in holders[0].lemmas)
+                if borrowed_word or (not word.name and word.pos in ("NOUN", "ADJ")
+                                     and lexicon.siblings(word.lemma, rival.lemma)):
+                    out.append(Mismatch("swap", word.text, rival.text, contradicts=True))
+                    break
+    return out[:1]
+
+
 def quantifier_changes(segment: Segment, region: Region, claim_quantified: bool) -> list[Mismatch]:
     """A quantifier the evidence puts otherwise on the same words, a strong one ("all", "only") the evidence
     does not state, or a restriction ("almost all", "usually") a claim with no quantifier drops."""
     out = []
     for kind, word, bears_on in segment.quantifiers:
-        if any(q[0] == kind for q in region.quantifiers):
+        if any(q[0] == kind or {q[0], kind} == {"all", "each"} for q in region.quantifiers):  # every = each
             continue
         same = [q for q in region.quantifiers if q[2] & bears_on]
         if same:

@@ -115,6 +115,14 @@ def broader(general: str, specific: str) -> bool:
     return general in _fields(specific)[3]
 
 
+def siblings(a: str, b: str) -> bool:
+    """Two kinds of one thing, neither a name for the other: they share a broader term and are not synonyms,
+    derived forms or one the other's broader term (spring / autumn, morning / afternoon)."""
+    if a == b or not (_fields(a)[3] & _fields(b)[3]):
+        return False
+    return not (synonyms(a, b) or related(a, b) or broader(a, b) or broader(b, a))
+
+
 def opposite(a: str, b: str) -> bool:
     """Antonyms in WordNet (direct, or through an adjective cluster's head) or in ``OPPOSITES``."""
     if a == b:
