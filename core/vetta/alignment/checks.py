@@ -210,6 +210,7 @@ def substituted(segment: Segment, region: Region, all_units: list[Unit]) -> list
     matcher = difflib.SequenceMatcher(None, [w.key for w in left], [w.key for w in right], autojunk=False)
     opcodes = matcher.get_opcodes()
     in_sentence = set().union(*(other.lemmas for other in region.unit.segments if other is not best))
+    best_stems, segment_stems = stems(best.lemmas), stems(segment.lemmas)
     out = []
     for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
         if op != "replace" or min(i2 - i1, j2 - j1) != 1 or max(i2 - i1, j2 - j1) > 3:
@@ -219,26 +220,24 @@ def substituted(segment: Segment, region: Region, all_units: list[Unit]) -> list
             continue
         for word in left[i1:i2]:
             if word.value is not None or word.lemma in GENERIC or word.pos not in _SWAPPABLE \
-                    or found(word, best.lemmas, stems(best.lemmas)):
+                    or found(word, best.lemmas, best_stems):
                 continue
+            # The claim's word used for another fact: in the same sentence (a verb only there: another
+            # sentence's verbs are a paraphrase's own words as often as not), or in one other sentence as a
+            # one-word change in the same words ("in the morning, north to south" / "in the afternoon, north
+            # to south"), not a word a long abstract uses throughout.
+            parallel = all(n == "equal" for n in neighbours) and _POS_CLASS.get(word.pos) != "v"
+            holders = [unit for unit in all_units if unit is not region.unit and word.lemma in unit.lemmas]
+            in_this_sentence = word.lemma in in_sentence or word.lower in in_sentence
             for rival in right[j1:j2]:
-                if rival.value is not None or _POS_CLASS.get(word.pos, "a") != _POS_CLASS.get(rival.pos, "a"):
+                if rival.value is not None or rival.lemma in GENERIC or rival.name != word.name \
+                        or _POS_CLASS.get(word.pos, "a") != _POS_CLASS.get(rival.pos, "a"):
                     continue
-                if found(rival, segment.lemmas, stems(segment.lemmas)) or found(word, {rival.lemma, rival.lower}, set()):
+                if found(rival, segment.lemmas, segment_stems) or found(word, {rival.lemma, rival.lower}, set()):
                     continue
-                if rival.lemma in GENERIC or rival.name != word.name:
-                    continue
-                # the same word, not a synonym, used for another fact: a verb in the same sentence (another
-                # sentence's verbs are a paraphrase's own words as often as not); WordNet's kinds for nouns and
-                # adjectives only (its verbs share broad terms: "show" and "appear")
-                # from another sentence only as a one-word change in the same words ("in the morning, north
-                # to south" / "in the afternoon, north to south"), not where a summary rewords around it
-                # and said of one other fact, without the evidence's word ("Aqua crosses in the afternoon"),
-                # not a word a long abstract uses throughout
-                parallel = all(n == "equal" for n in neighbours) and _POS_CLASS.get(word.pos) != "v"
-                holders = [unit for unit in all_units if unit is not region.unit and word.lemma in unit.lemmas]
-                borrowed_word = word.lemma in in_sentence or word.lower in in_sentence or (
+                borrowed_word = in_this_sentence or (
                     parallel and len(holders) == 1 and rival.lemma not in holders[0].lemmas)
+                # WordNet's kinds for nouns and adjectives only (its verbs share broad terms: "show", "appear")
                 if borrowed_word or (not word.name and word.pos in ("NOUN", "ADJ")
                                      and lexicon.siblings(word.lemma, rival.lemma)):
                     out.append(Mismatch("swap", word.text, rival.text, contradicts=True))

@@ -15,7 +15,8 @@ ranking loss over in-batch negatives (``MultipleNegativesRankingLoss``; its cach
 ``VETTA_HOME/tuned/<domain>/<run>/``: ``checkpoints/`` (a rerun of the same run resumes), ``model/`` and its
 ``README.md`` model card (data, steps, scores). Only a model that beats the current embedder on the held-out
 pairs by more than noise (``judge``: a bootstrap lower bound of the per-query gain above zero) is selected
-(``selected.json``, read by ``vetta.config``); the store then re-embeds every chunk (``DomainStore.reembed``). ``revert`` goes back to the embedder it was tuned from.
+(``selected.json``, read by ``vetta.config``); the store then re-embeds every chunk (``DomainStore.reembed``).
+``revert`` goes back to the embedder it was tuned from.
 """
 
 from __future__ import annotations
