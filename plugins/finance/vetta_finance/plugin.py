@@ -1,21 +1,25 @@
-"""Hook implementations of the finance domain pack: the domain, its loaders and its guardrails."""
+"""Hook implementations of the finance domain pack: the domain, its loaders and its guardrails.
+
+The guardrails (figure and period patterns) are imported by the hooks that use them, not at registration:
+every `vetta` command registers the plugins, and most never screen a question.
+"""
 
 from pathlib import Path
 
 from vetta import DomainPack, hookimpl
 from vetta.loaders import LazyLoader
 
-from . import guardrails
 from .prompts import CITATION_TEMPLATE, NOTICE, REFUSAL, SYSTEM_PROMPT
 
 HERE = Path(__file__).parent
+DOMAIN = "finance"
 
 
 @hookimpl
 def register_domains(register):
     register(
         DomainPack(
-            name="finance",
+            name=DOMAIN,
             title="Finance",
             description=(
                 "Reading filings and financial statements (SEC), investor education, and official US "
@@ -44,9 +48,17 @@ def register_loaders(register):
 
 @hookimpl
 def guard_query(question, domain):
-    return guardrails.check_question(question) if domain == guardrails.DOMAIN else []
+    if domain != DOMAIN:
+        return []
+    from . import guardrails
+
+    return guardrails.check_question(question)
 
 
 @hookimpl
 def guard_answer(answer, domain):
-    return guardrails.check_answer(answer) if domain == guardrails.DOMAIN else []
+    if domain != DOMAIN:
+        return []
+    from . import guardrails
+
+    return guardrails.check_answer(answer)

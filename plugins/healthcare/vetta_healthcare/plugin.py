@@ -1,21 +1,25 @@
-"""Hook implementations of the healthcare domain pack."""
+"""Hook implementations of the healthcare domain pack.
+
+The guardrails (their pattern tables) are imported by the hooks that use them, not at registration: every
+`vetta` command registers the plugins, and most never screen a question (`vetta sources`, `vetta --help`).
+"""
 
 from pathlib import Path
 
 from vetta import DomainPack, GuardrailEvent, hookimpl
 from vetta.loaders import LazyLoader
 
-from . import guardrails
 from .prompts import CITATION_TEMPLATE, NOTICE, REFUSAL, SYSTEM_PROMPT
 
 HERE = Path(__file__).parent
+DOMAIN = "healthcare"
 
 
 @hookimpl
 def register_domains(register):
     register(
         DomainPack(
-            name=guardrails.DOMAIN,
+            name=DOMAIN,
             title="Healthcare",
             description="Public health guidance (CDC, NIH, FDA): conditions, warning signs, medicines, prevention.",
             system_prompt=SYSTEM_PROMPT,
@@ -44,8 +48,10 @@ def register_loaders(register):
 @hookimpl
 def guard_query(question, domain):
     """Emergency alerts come first whatever else happens; a personal dosing question gets a notice."""
-    if domain != guardrails.DOMAIN:
+    if domain != DOMAIN:
         return []
+    from . import guardrails
+
     events = guardrails.emergency_events(question)
     if guardrails.asks_personal_dosing(question):
         events.append(GuardrailEvent("healthcare-personal-dosing", "notice", guardrails.PERSONAL_DOSING, "query"))
@@ -55,6 +61,8 @@ def guard_query(question, domain):
 @hookimpl
 def guard_answer(answer, domain):
     """Take out any sentence that states a dose its cited passages do not state."""
-    if domain != guardrails.DOMAIN:
+    if domain != DOMAIN:
         return []
+    from . import guardrails
+
     return guardrails.unstated_dose_events(answer)
