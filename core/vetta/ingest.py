@@ -241,11 +241,11 @@ class Ingestor:
         legacy = self._legacy(path, file, sha, options, extra, stated)
         previous = next(iter(known.values()))[1] if known else (legacy[0][1] if legacy else None)
         provenance = _provenance(options, extra, previous)
-        fingerprint = _fingerprint(sha + _redaction_tag(options), provenance, extra.get("title", ""), stated)
+        fingerprint = _fingerprint(sha + _screening_tag(options), provenance, extra.get("title", ""), stated)
         stored_fingerprint = self.store.catalog.file_fingerprint(file)
         # stored under the other redaction policy: every document is rewritten, though its bytes are the same
         restate = bool(known) and stored_fingerprint == _fingerprint(
-            sha + _redaction_tag(options, flipped=True), provenance, extra.get("title", ""), stated)
+            sha + _screening_tag(options, flipped=True), provenance, extra.get("title", ""), stated)
         if known and stored_fingerprint == fingerprint and stored_path == resolved:
             report.unchanged += len(known)
             self._drop_legacy([name for name, _ in legacy])
@@ -278,7 +278,8 @@ class Ingestor:
             if before is not None and not changed:  # a release was for this text: it stays with it
                 released = {key: before[3][key] for key in RELEASE_FIELDS if key in before[3]}
                 doc = replace(doc, metadata={**released, **doc.metadata}) if released else doc
-            if hold_if_flagged(self.store, path, doc, report):  # prompt-injection screening: vetta.quarantine
+            doc = hold_if_flagged(self.store, path, doc, report)  # prompt-injection screening: vetta.quarantine
+            if doc is None:
                 continue
             if before == (doc.sha256, doc.provenance, doc.title, doc.metadata) and not restate:
                 report.unchanged += 1
@@ -309,7 +310,7 @@ class Ingestor:
             if name == file or not stored:
                 continue
             provenance = next(iter(stored.values()))[1]
-            same = _fingerprint(sha + _redaction_tag(options), _provenance(options, extra, provenance),
+            same = _fingerprint(sha + _screening_tag(options), _provenance(options, extra, provenance),
                                 extra.get("title", ""), stated)
             if self.store.catalog.file_fingerprint(name) == same:
                 found.append((name, provenance))
@@ -350,14 +351,17 @@ def _checked_date(path: str, value: str) -> str:
         raise LoaderError(path, f"review_by {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _redaction_tag(options: IngestOptions, flipped: bool = False) -> str:
-    """Part of a file's fingerprint: a file stored before redaction (or the PII scan) was turned on, or under
-    older recognisers, is not skipped as unchanged."""
+def _screening_tag(options: IngestOptions, flipped: bool = False) -> str:
+    """Part of a file's fingerprint: a file stored before redaction (or the PII scan) was turned on, under
+    older recognisers, or screened for prompt injection under other rules (``injection.screen_version``) is
+    not skipped as unchanged: it is read and screened again (its unchanged chunks keep their vectors)."""
+    from .injection import screen_version
     from .pii_spans import scan_tag
 
+    screen = f"+injection-screen:{screen_version()}"
     if options.redact_pii != flipped:
-        return f"+pii-redacted:{','.join(sorted(options.pii_keep))}"
-    return f"+pii-scanned:{scan_tag(options.pii_keep)}" if options.pii_scan else ""
+        return f"+pii-redacted:{','.join(sorted(options.pii_keep))}{screen}"
+    return (f"+pii-scanned:{scan_tag(options.pii_keep)}" if options.pii_scan else "") + screen
 
 
 def _redacted(item, options: IngestOptions, before: tuple | None = None, file_sha: str = ""):

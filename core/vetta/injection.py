@@ -15,6 +15,11 @@ indexed) when it holds any of:
   U+FEFF except a leading byte-order mark, U+202A-U+202E, U+2066-U+2069) and Unicode tag characters
   (U+E0000-U+E007F, which spell ASCII that no reader sees), which hide or reorder text.
 
+A document that passes is stored with ``injection_screen`` in its metadata: a digest of the rules it was
+screened under (``screen_version``). Its passages are then not screened again each time an answer uses them
+(``guard_passages``, 16 ms of a 55 ms ``retrieve(k=40)`` on a 2-core CPU); a passage stored before this, or
+screened under other rules, still is.
+
 No well-kept offline library does this: the maintained detectors (LLM Guard and similar) download a
 classifier from a model hub at run time. The patterns are plain regular expressions, listed here so a
 reviewer can read exactly what is flagged.
@@ -22,6 +27,7 @@ reviewer can read exactly what is flagged.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -133,6 +139,22 @@ def invisible_findings(text: str) -> list[Finding]:
 
 def scan_text(text: str) -> list[Finding]:
     return instruction_findings(text) + invisible_findings(text)
+
+
+SCREEN_FIELD = "injection_screen"
+
+
+@lru_cache(maxsize=1)
+def screen_version() -> str:
+    """A digest of every rule ``scan_text`` applies: a change to a pattern makes earlier screens stale."""
+    rules = [QUOTED.pattern, INVISIBLE.pattern] + [
+        f"{name}\x00{pattern.pattern}\x00{pattern.flags}" for name, pattern in INSTRUCTION_PATTERNS]
+    return hashlib.sha256("\x01".join(rules).encode("utf-8")).hexdigest()[:16]
+
+
+def screened(metadata: dict) -> bool:
+    """Whether a stored document's whole text passed ``scan_text`` under the current rules at ingest."""
+    return metadata.get(SCREEN_FIELD) == screen_version()
 
 
 def scan_document(text: str, path: Path | None = None, raw: str | None = None) -> list[Finding]:

@@ -74,8 +74,11 @@ def spans_in(spans: list[tuple[int, int, str]], start: int, end: int) -> list[tu
 
 
 def without_scan_fields(metadata: dict[str, Any]) -> dict[str, Any]:
-    """What callers see of a hit's metadata: their own fields; the scan record is display's business (and
-    its offsets describe the unredacted text)."""
-    if TAG_FIELD not in metadata and SPANS_FIELD not in metadata:
+    """What callers see of a hit's metadata: their own fields; the records of ingest's scans (where the PII
+    is, its offsets describing the unredacted text; the prompt-injection screen's mark) are display's business."""
+    from .injection import SCREEN_FIELD
+
+    hidden = (TAG_FIELD, SPANS_FIELD, SCREEN_FIELD)
+    if not any(key in metadata for key in hidden):
         return metadata
-    return {key: value for key, value in metadata.items() if key not in (TAG_FIELD, SPANS_FIELD)}
+    return {key: value for key, value in metadata.items() if key not in hidden}

@@ -8,13 +8,14 @@ text as ingest would have, recording who released it in the document's metadata.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .chunking import split
 from .errors import ConfigError, SourceNotFoundError
-from .injection import scan_document
+from .injection import SCREEN_FIELD, scan_document, screen_version
 from .types import Document, Provenance
 
 if TYPE_CHECKING:  # pragma: no cover - types only
@@ -27,24 +28,26 @@ RELEASE_FIELDS = ("released_by", "released_on", "quarantine_reasons")
 """Metadata a release adds to a document: it stays with that text when the file is read again."""
 
 
-def hold_if_flagged(store: DomainStore, path: Path, doc: Document, report: IngestReport) -> bool:
-    """Quarantine ``doc`` when screening flags it; True means ingest must skip it.
+def hold_if_flagged(store: DomainStore, path: Path, doc: Document, report: IngestReport) -> Document | None:
+    """Quarantine ``doc`` when screening flags it and return None: ingest must skip it. Otherwise the document
+    to store: marked as screened under the current rules (``injection.SCREEN_FIELD``), so answers need not
+    screen its passages again.
 
     A document released earlier with exactly this text stays released: the reviewer already saw it.
     """
     released = store.catalog.document_shas(doc.file).get(doc.source)
     if released and released[0] == doc.sha256 and _was_released(store, doc.source):
-        return False
+        return doc
     findings = scan_document(doc.text, path)
-    if not findings:
-        return False
+    if not findings:  # the mark is ours to set: a field of that name from a loader or provenance.json is replaced
+        return replace(doc, metadata={**doc.metadata, SCREEN_FIELD: screen_version()})
     reasons = [str(finding) for finding in findings]
     if released:
         store.remove_documents([doc.source])
     store.catalog.quarantine(doc, reasons)
     report.quarantined += 1
     report.quarantines.append((doc.source, "; ".join(reasons)))
-    return True
+    return None
 
 
 def _was_released(store: DomainStore, source: str) -> bool:

@@ -8,7 +8,9 @@ to rephrase around; it does not echo the question's words.
 
 ``guard_passages`` withholds an answer whose retrieved passages hold instruction-like text or Unicode tag
 characters that no reviewer released: documents ingested before quarantine existed, or added around
-``vetta ingest``.
+``vetta ingest``. A passage whose document ingest screened whole under the current rules
+(``vetta.injection.screened``) is not screened again: that screen is the same and saw the whole text, where a
+passage cut from it can start mid-sentence or mid-quote.
 
 Either hook raising withholds the answer (the core fails closed).
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 import re
 
 from ..hookspecs import hookimpl
-from ..injection import instruction_findings, invisible_findings
+from ..injection import instruction_findings, invisible_findings, screened
 from ..types import GuardrailEvent
 
 NAME = "prompt-injection"
@@ -81,8 +83,8 @@ def guard_query(question: str, domain: str) -> list[GuardrailEvent]:
 def guard_passages(question, hits, domain) -> list[GuardrailEvent]:
     events = []
     for number, hit in enumerate(hits, start=1):
-        if hit.metadata.get("released_by"):
-            continue  # a reviewer read it and let it in
+        if hit.metadata.get("released_by") or screened(hit.metadata):
+            continue  # a reviewer read it and let it in, or ingest screened its whole text under these rules
         # instructions, and tag characters that spell hidden ASCII; a stray zero-width space in an abstract
         # stored before quarantine existed is not worth withholding an answer for
         findings = instruction_findings(hit.text) + [f for f in invisible_findings(hit.text) if "U+E00" in f.detail]
