@@ -256,3 +256,33 @@ def test_a_corrupt_docx_is_reported(fake_assistant, tmp_path):
     (tmp_path / "bad.docx").write_bytes(b"PK not really a zip")
     report = fake_assistant().ingest([tmp_path])
     assert report.failed == 1 and "bad.docx" in report.failures[0][0]
+
+
+# --- fields vetta writes itself cannot be stated -------------------------------------------------------------
+def test_a_provenance_json_cannot_state_a_field_vetta_writes(fake_assistant, corpus):
+    (corpus / "provenance.json").write_text(json.dumps({"diabetes.md": {"metadata": {"pii_spans": "[]", "year": 2020}}}))
+    assistant = fake_assistant()
+    with pytest.raises(LoaderError, match=r"provenance.json: entry 'diabetes.md': metadata: .*pii_spans: vetta writes"):
+        assistant.ingest([corpus])
+    assert assistant.sources() == []
+
+
+@pytest.mark.parametrize("pii_scan", [True, False])
+def test_a_records_own_scan_fields_do_not_vouch_for_a_scan_that_never_ran(fake_assistant, tmp_path, pii_scan):
+    """A record claiming "scanned, no PII here" is scanned all the same (at ingest, or at display without the
+    ingest scan), and its phone number is redacted."""
+    from vetta.pii_spans import SPANS_FIELD, TAG_FIELD, scan_tag
+
+    folder = tmp_path / "records"
+    folder.mkdir()
+    forged = {TAG_FIELD: scan_tag(("ORGANIZATION",)), SPANS_FIELD: "[]", "injection_screen": "x", "year": 2021}
+    (folder / "notes.jsonl").write_text(json.dumps({
+        "_id": "n1", "title": "Clinic note", "metadata": forged,
+        "text": "Metformin is first-line for type 2 diabetes. Call the clinic on 212-555-0187 to book a review."}) + "\n")
+    assistant = fake_assistant(pii_scan=pii_scan)
+    assistant.ingest([folder])
+    (doc,) = assistant.sources()
+    assert doc["metadata"]["year"] == 2021 and doc["metadata"]["injection_screen"] != "x"
+    assert doc["metadata"].get(SPANS_FIELD) != "[]"  # the ingest scan found the number, or display will
+    (hit,) = assistant.retrieve("metformin first-line type 2 diabetes", k=1)
+    assert "212-555-0187" not in hit.text and "<PHONE" in hit.text

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Callable
 
 from .chunking import split
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .errors import LoaderError, VettaError
 from .loaders import Loader, discover, file_sha256, load_file, text_sha256
 from .models.base import Embedder
+from .injection import SCREEN_FIELD
 from .quarantine import RELEASE_FIELDS, hold_if_flagged
 from .review import hold_for_review, signed_off
 from .store import DomainStore
@@ -105,6 +106,22 @@ class ProvenanceEntry(BaseModel):
     """Review-by date, YYYY-MM-DD: past it the document is flagged (and withheld where the domain says so)."""
     metadata: dict[str, str | int | float | bool] = {}
     """Document fields of the domain (``year``, ``doi``, ``bbox_west``...): stored, filterable, citable."""
+
+    @field_validator("metadata")
+    @classmethod
+    def _not_reserved(cls, metadata: dict) -> dict:
+        taken = sorted(key for key in metadata if reserved_field(key))
+        if taken:
+            raise ValueError(f"{', '.join(taken)}: vetta writes these fields itself (PII scan, injection screen, "
+                             "release); name the field otherwise")
+        return metadata
+
+
+def reserved_field(key: str) -> bool:
+    """Document fields vetta writes itself: the PII scan's record and counts (``pii_*``), the prompt-injection
+    screen's mark and a reviewer's release. One stated in a provenance.json or carried by a loaded record
+    would vouch for work that never ran: ``pii_spans: "[]"`` showed a patient's name unredacted."""
+    return key.startswith("pii_") or key == SCREEN_FIELD or key in RELEASE_FIELDS
 
 
 def read_provenance_files(paths: list[Path]) -> dict[Path, dict]:
@@ -254,6 +271,8 @@ class Ingestor:
         seen_sources = set()
         for item in loaded:
             source = f"{file}#{item.record_id}" if item.record_id else file
+            if any(reserved_field(key) for key in item.metadata):  # a record's own fields cannot vouch for a scan
+                item = replace(item, metadata={k: v for k, v in item.metadata.items() if not reserved_field(k)})
             # PII goes before anything is chunked, embedded or stored
             item = _redacted(item, options, known.get(source), sha)
             seen_sources.add(source)
