@@ -55,6 +55,25 @@ def test_a_word_put_in_the_place_of_another_is_a_swap(claim, evidence):
     assert result.label == "contradicted" and "swap" in result.reason, result
 
 
+SNOWPACK = ("The tree-ring record shows that the valley's snowpack has thinned by roughly 10 centimetres (about 4 "
+            "inches) since 1950. Parish records, which go back much further, show a thinning of about 20 to 23 "
+            "centimetres (8 to 9 inches) since 1700.")
+
+
+def test_a_figure_put_where_the_sentence_gives_another_is_a_contradiction():
+    """1950 is the other record's start: stated in the passage, but where this sentence says 1700."""
+    result = verdict("Parish records show a thinning of the snowpack of about 20 to 23 centimetres since 1950.", SNOWPACK)
+    assert result.label == "contradicted" and "'1950' where the passage says '1700'" in result.reason, result
+
+
+@pytest.mark.parametrize("claim", [
+    "Parish records show a thinning of about 20 to 23 centimetres since 1700.",
+    "Since 1950 the valley's snowpack has thinned by roughly 10 centimetres, the tree-ring record shows.",
+])
+def test_the_figures_in_their_own_places_are_no_contradiction(claim):
+    assert verdict(claim, SNOWPACK).label == "supported"
+
+
 @pytest.mark.parametrize("claim, evidence", [
     ("Every member receives a badge at the first meeting.", "Each member receives a badge at the first meeting."),
     ("The north gate opens in the morning and faces the river.", GATES),

@@ -136,6 +136,10 @@ def values(segment: Segment, region: Region, claim_words: list[Word], evidence_k
             out.append(Mismatch("role" if role else ("number" if word.value else "name"), word.text, rival,
                                 contradicts=True))
         elif not how:
+            replaced = _replaced_figure(word, segment, region, claim_words) if word.value is not None else ""
+            if replaced:
+                out.append(Mismatch("number", word.text, replaced, contradicts=True))
+                continue
             out.append(Mismatch("number" if word.value else "name", word.text, soft=word.key in evidence_keys or (
                 word.name and any(key[1:].startswith(word.lower) for key in evidence_keys if key[0] == "@"))))
     figures = {w.value for w in region.words if w.value}
@@ -144,6 +148,25 @@ def values(segment: Segment, region: Region, claim_words: list[Word], evidence_k
         if figure in figures and other_units:  # the same figure in another unit: 12 months, 12 years
             out.append(Mismatch("number", f"{figure} {unit_name}", f"{figure} {other_units[0]}", contradicts=True))
     return out
+
+
+_FIGURE = r"\d(?:[\d,.]*\d)?"
+
+
+def _replaced_figure(word: Word, segment: Segment, region: Region, claim_words: list[Word]) -> str:
+    """The figure the aligned evidence gives in the place of a claim figure it does not state: the one after
+    the same word ("since 1993" where the sentence says "since 1880", "multiplied by 0.0000275" where it says
+    "by 0.00341802"). The claim's figure may be stated elsewhere in the passage for another fact; in this
+    place the evidence says otherwise. "" when no figure of the evidence stands after that word."""
+    before = re.search(rf"([A-Za-z]+)\W{{1,3}}{re.escape(word.text)}(?![\d.,]*\d)", segment.text)
+    if not before:
+        return ""
+    claimed = {w.value for w in claim_words if w.value is not None}
+    for match in re.finditer(rf"\b{re.escape(before.group(1))}\W{{1,3}}({_FIGURE})", region.text, re.IGNORECASE):
+        figure = match.group(1).rstrip(".,")
+        if figure.replace(",", "") not in claimed:
+            return figure
+    return ""
 
 
 def negation(segment: Segment, region: Region) -> list[Mismatch]:
