@@ -342,6 +342,21 @@ def test_a_mark_carried_by_a_record_does_not_let_a_poisoned_one_in(fake_assistan
     assert doc["metadata"][injection.SCREEN_FIELD] == injection.screen_version()  # ours, not the record's
 
 
+def test_the_screens_digest_covers_every_table_it_applies(monkeypatch):
+    from vetta import injection
+
+    before = injection.screen_version()
+    for name, changed in (("_HIDING_DECLARATIONS", injection._HIDING_DECLARATIONS[:-1]),
+                          ("_MIN_HIDDEN_CHARS", injection._MIN_HIDDEN_CHARS + 1), ("SCREEN_CODE", "next"),
+                          ("INSTRUCTION_PATTERNS", injection.INSTRUCTION_PATTERNS[1:])):
+        with monkeypatch.context() as patch:
+            patch.setattr(injection, name, changed)
+            injection.screen_version.cache_clear()
+            assert injection.screen_version() != before, name
+    injection.screen_version.cache_clear()
+    assert injection.screen_version() == before
+
+
 def test_stored_documents_are_screened_again_at_ingest_when_the_rules_change(fake_assistant, tmp_path, monkeypatch):
     from vetta import injection
 

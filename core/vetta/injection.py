@@ -142,13 +142,19 @@ def scan_text(text: str) -> list[Finding]:
 
 
 SCREEN_FIELD = "injection_screen"
+SCREEN_CODE = "1"  # bump when the screen's code (not its tables) changes what it flags
 
 
 @lru_cache(maxsize=1)
 def screen_version() -> str:
-    """A digest of every rule ``scan_text`` applies: a change to a pattern makes earlier screens stale."""
-    rules = [QUOTED.pattern, INVISIBLE.pattern] + [
-        f"{name}\x00{pattern.pattern}\x00{pattern.flags}" for name, pattern in INSTRUCTION_PATTERNS]
+    """A digest of the tables the screen applies (instruction patterns, invisible characters, the ways HTML
+    hides text): a change to any of them makes earlier screens stale. A change to the screen's code rather
+    than its tables should touch a table too (or ``SCREEN_CODE``)."""
+    patterns = [("quoted", QUOTED), ("invisible", INVISIBLE), *INSTRUCTION_PATTERNS, *_HIDING_DECLARATIONS,
+                ("zero size", _ZERO_SIZE), ("overflow", _OVERFLOW_HIDDEN), ("colour", _COLOR),
+                ("background", _BACKGROUND), ("css rule", _CSS_RULE)]
+    rules = [SCREEN_CODE, str(_MIN_HIDDEN_CHARS), repr(sorted(_NAMED.items()))] + [
+        f"{name}\x00{pattern.pattern}\x00{pattern.flags}" for name, pattern in patterns]
     return hashlib.sha256("\x01".join(rules).encode("utf-8")).hexdigest()[:16]
 
 
