@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from vetta import GuardrailEvent
 
-DOMAIN = "healthcare"
+from .plugin import DOMAIN  # noqa: E402,F401  (one name for the domain: the plugin registers it)
 
 EMERGENCY = (
     "If this is happening now, call 911 (or your local emergency number) right away. "
