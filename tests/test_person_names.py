@@ -57,3 +57,15 @@ def test_redacting_the_fictional_corpus_keeps_what_is_not_a_person():
     things = counts["thing redacted"] + counts["thing kept"]
     people = counts["person redacted"] + counts["person kept"]
     assert counts["thing redacted"] <= 0.03 * things and counts["person redacted"] >= 0.75 * people
+
+
+@pytest.mark.parametrize("text, kept", [
+    # "The" before a surname is an article, not a first name; the thing's head may come after more capitals
+    ("The Ashgrove Space Telescope was launched in 2034. It is named after Cordelia Ashgrove, a director.",
+     "The Ashgrove Space Telescope"),
+    ("Cordelia Ashgrove chaired it. Ashgrove Time Allocation Committee members meet in May.",
+     "Ashgrove Time Allocation Committee"),
+])
+def test_a_persons_surname_is_not_redacted_inside_the_name_of_a_thing_called_after_them(text, kept):
+    redacted, findings = redact_text(text, keep=("ORGANIZATION",))
+    assert kept in redacted and "Cordelia" not in redacted

@@ -50,7 +50,7 @@ _AMBIGUOUS_WORD = re.compile(rf"\b(?:{_AMBIGUOUS})\b")
 # right after the span: a thing's capitalised head ("Halvorsen Glacier"), or the lower-case noun of an
 # eponym ("von Willebrand disease", "Hamilton scale"); case matters: "Margaret Okonkwo works for..."
 _THING_AFTER = re.compile(
-    rf"\s+(?:(?:{_THINGS})\b|(?:disease|syndrome|sign|test|score|scale|criteria|classification|lymphoma|sarcoma"
+    rf"(?:\s+[A-Z][\w-]*){{0,3}}\s+(?:{_THINGS})\b|\s+(?:(?:disease|syndrome|sign|test|score|scale|criteria|classification|lymphoma|sarcoma"
     r"|tumou?rs?|reflex|maneuver|manoeuvre|procedure|operation|mutation|variant|allele|equation|formula|index|law"
     r"|effect|phenomenon|palsy|fracture|tear|ulcer|cells?|nodes?|bod(?:y|ies)|curve|glacier|river|lake|station"
     r"|hut|telescope|camera|spectrograph|radiometer|imager|instrument|mission|satellite|programme|program|method"
@@ -92,6 +92,8 @@ def names_a_thing(text: str, start: int, end: int) -> bool:
     value = text[start:end]
     # a surname alone is read with the name before it: "Sentinel-6 Michael Freilich" holds "Freilich"
     before_name = re.search(r"(?<![\w-])(?:[A-Z][a-z'.]*\s+){1,2}$", text[max(0, start - 40):start])
+    if before_name and before_name.group(0).split()[0].lower() in _SMALL_WORDS | {"this", "that", "these", "those"}:
+        before_name = None  # "The Ashgrove Space Telescope": an article, not a first name
     if before_name and len(value.split()) == 1:
         start -= len(before_name.group(0))
     before = text[max(0, start - 30):start]
