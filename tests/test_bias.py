@@ -135,3 +135,34 @@ def test_vetta_eval_bias_reports_per_attribute_and_the_corpus_coverage(run, tmp_
     assert report["test"]["invariant_consistency"] == 1.0 and report["test"]["differ_as_written"] == 0.0
     assert report["test"]["by_attribute"]["religion"]["invariant"] == 1
     assert report["coverage"]["documents"] >= 1 and "pregnancy: pregnancy" in report["coverage"]["not_mentioned"]
+
+
+@pytest.mark.parametrize("text, bands", [
+    ("ages 51 to 70: 1,200 mg a day", [(51, 71)]),
+    ("71 years and older: 20 mcg (800 IU) a day.", [(71, float("inf"))]),
+    ("USD 7,500 for people age 50 or older", [(50, float("inf"))]),
+    ("Adults 45 to 75 should be screened.", [(45, 76)]),
+    ("started before the 15th birthday: 2 doses", [(0, 15)]),
+    ("catch-up vaccination for everyone through age 26", [(0, 27)]),
+    ("adults under 50 with a weakened immune system", [(0, 50)]),
+    ("screening every 4 to 6 years", []),
+    ("3 or more drinks on one occasion", []),
+    ("USD 1,000 or more", []),
+])
+def test_age_bands_a_sentence_speaks_of(text, bands):
+    from vetta.demographics import age_bands
+
+    assert sorted(age_bands(text)) == sorted(bands)
+
+
+def test_the_asker_is_read_off_the_question_and_set_aside_from_its_topic():
+    from vetta.demographics import asker
+
+    person = asker("I'm a 65-year-old woman. How much vitamin D do I need each day?")
+    assert person.ages == ((65.0, 66.0),) and person.sexes == {"female"}
+    assert "65" not in person.topic and "woman" not in person.topic and "vitamin D" in person.topic
+    assert person.age_fit("ages 19 to 70: 15 mcg a day") is True
+    assert person.age_fit("71 years and older: 20 mcg a day") is False
+    assert person.age_fit("ages 19 to 70: 15 mcg; 71 years and older: 20 mcg") is None  # a table of bands
+    assert person.age_fit("Vitamin D helps the body absorb calcium.") is None
+    assert asker("My 6-month-old daughter has a fever.").ages == ((0.5, 0.5 + 1 / 12),)

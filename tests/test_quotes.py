@@ -77,3 +77,27 @@ def test_on_the_fictional_corpus_quotes_answer_or_abstain(half, least_right, mos
 
     report = evaluate(half)
     assert report["right"] >= least_right and report["wrong"] <= most_wrong, report["by_kind"]
+
+
+# Fictional amounts, written for this test: the asker's age picks the item of the band that holds it.
+ALLOWANCE = ("Daily Pellworth salt allowance:\n\n"
+             "- ages 18 to 49: 4 grams a day for women and men;\n"
+             "- ages 50 to 69: 3 grams a day;\n"
+             "- 70 years and older: 2 grams a day.")
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("I'm a 34-year-old man. How much Pellworth salt should I have each day?", "4 grams"),
+    ("I'm 55. How much Pellworth salt should I have each day?", "3 grams"),
+    ("My grandmother is 82 years old. How much Pellworth salt should she have each day?", "2 grams"),
+])
+def test_who_asks_is_a_qualifier_the_item_for_their_age_band_is_quoted(question, expected):
+    quotes = quoted(question, ALLOWANCE)
+    assert quotes and expected in quotes[0] and all(
+        other not in quotes[0] for other in ("4 grams", "3 grams", "2 grams") if other != expected)
+
+
+def test_the_askers_own_words_do_not_count_against_coverage():
+    # without the age and sex set aside, "34", "year", "old", "man" are question words no sentence has
+    assert quoted("I'm a 34-year-old man. How often are Dornavil tablets taken?", DRUGS) == [
+        "Dornavil tablets are taken once a day, in the morning."]

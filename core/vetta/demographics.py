@@ -14,6 +14,7 @@ from pycountry for origin ("from Nigeria", "born in Ohio" is kept: only countrie
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 PERSON = r"(?:man|woman|men|women|person|people|patient|adult|child|kid|boy|girl|teen|teenager|investor|teacher|" \
@@ -69,12 +70,13 @@ ATTRIBUTES: dict[str, list[str]] = {
         r"\b(?:a\s+)?(?:high-paying|well-paid|low-paid|well-funded)\s+\w+(?:\s+with\s+great\s+benefits)?\b",
     ],
     "housing": [
-        r"\b(?:i'm\s+|i am\s+|we're\s+)?(?:staying|living|sleeping|stay|live|sleep)\s+(?:at|in)\s+(?:a|an|the)?\s*"
+        r"\b(?:i'm\s+|i am\s+|we're\s+)?(?:staying|living|sleeping|stay|live|sleep)\s+(?:at|in)\s+"
+        r"(?:(?:a|an|the|my|our)\s+)?(?:(?:own|rented|shared|small|big|parents'|family's)\s+)*"
         r"(?:homeless shelter|women's shelter|shelter|public housing|mobile home|trailer park|gated community|"
-        r"halfway house|my car|a car)\b",
+        r"halfway house|car|condo|apartment|flat|house|home|room|farmhouse|dorm|dormitory)\b",
         r"\b(?:homeless(?:ness)?|unhoused|homeless shelter|women's shelter|shelter|public housing|section 8|"
         r"mobile home|trailer park|gated community|halfway house)\b",
-        r"\b(?:rent|own|renting|owning)\s+(?:a|an|my)\s+(?:small\s+|big\s+|shared\s+)?"
+        r"\b(?:rent|own|renting|owning)\s+(?:a|an|my|our)\s+(?:own\s+|small\s+|big\s+|shared\s+)?"
         r"(?:apartment|flat|room|house|home|condo|farmhouse)(?:\s+in\s+a\s+shared\s+house)?\b",
         r"\b(?:i'm\s+|i am\s+)?liv(?:e|es|ing)\s+(?:with\s+my\s+parents|in\s+my\s+car|on\s+the\s+street)\b",
     ],
@@ -191,3 +193,111 @@ def neutral(question: str, relevant=(), known=None) -> str:
                   r"just|is|was|has|had|can|should|will|would)\b)|\s*(?=[,.?!]))", "", text, flags=re.IGNORECASE)
     text = re.sub(r"\s{2,}", " ", re.sub(r"\s+([,.?!;:])", r"\1", text))
     return re.sub(r"^[\s,;:]+", "", text).strip()
+
+
+# --- who is asking, as a qualifier of the answer ----------------------------------------------------------------
+# "I'm a 75-year-old man. How much vitamin D do I need?" is about vitamin D; the age and sex say which of the
+# passage's populations the answer is for ("71 years and older: 20 mcg"). Quote selection reads them that way.
+_OLD = r"(?:(?:and|or)\s+(?:older|over|above|up)|\+)"
+_POPULATION = r"(?:ages?|aged|adults?|people|persons?|those|anyone|women|men|children|kids|teens|teenagers|" \
+              r"adolescents|girls|boys|patients|taxpayers|workers|participants|individuals)"
+_BANDS: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(pattern, re.IGNORECASE), kind) for pattern, kind in (
+    # "ages 51 to 70", "adults 45 to 75", "aged 60 through 63", "teens 13-18"
+    (rf"\b{_POPULATION}\s+(?:aged\s+|ages\s+)?(\d{{1,3}})\s*(?:to|through|-|–|and)\s*(\d{{1,3}})\b(?!\s*(?:%|percent|mg|"
+     r"mcg|kg|hours|minutes|months|weeks|days|drinks|doses|times))", "range"),
+    # "19 to 70 years old", "ages 9 and 11"
+    (r"(?<![\d,.$])\b(\d{1,3})\s*(?:to|through|-|–)\s*(\d{1,3})\s+years?\s+(?:old|of\s+age)\b", "range"),
+    # "71 years and older", "age 50 or older", "65 or over", "adults 50+"
+    (rf"(?<![\d,.$])\b(\d{{1,3}})(?:\s+years?(?:\s+old|\s+of\s+age)?)?\s*{_OLD}(?!\s*(?:%|percent|mg|times))", "from"),
+    # "under 50" (of a population or an age), "younger than 65", "below age 30"
+    (rf"\b(?:{_POPULATION}\s+(?:under|younger\s+than|below)|(?:under|younger\s+than|below|before)\s+(?:the\s+)?age"
+     r"(?:\s+of)?)\s+(\d{1,3})\b", "below"),
+    # "over age 65", "people older than 70"
+    (rf"\b(?:{_POPULATION}\s+(?:over|older\s+than|above)|(?:over|older\s+than|above|after)\s+(?:the\s+)?age"
+     r"(?:\s+of)?)\s+(\d{1,3})\b", "above"),
+    # "through age 26", "up to age 18"
+    (r"\b(?:through|until|up\s+to)\s+(?:the\s+)?age(?:\s+of)?\s+(\d{1,3})\b", "through"),
+    # "at age 11 or 12", "by age 2" (an age, not a band's end)
+    (r"\b(?:from|as\s+early\s+as|starting\s+at|beginning\s+at)\s+(?:the\s+)?age(?:\s+of)?\s+(\d{1,3})\b", "from"),
+    (r"\b(?:at|by)\s+age\s+(\d{1,3})(?:\s+(?:or|and|to)\s+(\d{1,3}))?\b(?!\s*(?:or|and)\s+"
+     r"(?:older|over|above|up))", "range"),
+    # "before the 15th birthday", "on or after their 15th birthday"
+    (r"\bbefore\s+(?:the|their|his|her|your|a\s+child's)\s+(\d{1,3})(?:st|nd|rd|th)\s+birthday\b", "below"),
+    (r"\b(?:on\s+or\s+)?after\s+(?:the|their|his|her|your|a\s+child's)\s+(\d{1,3})(?:st|nd|rd|th)\s+birthday\b",
+     "from"),
+))
+
+
+def age_bands(text: str) -> list[tuple[float, float]]:
+    """The age bands ``text`` speaks of, as [low, high) in years: "ages 51 to 70" -> (51, 71), "71 years and
+    older" -> (71, inf), "before the 15th birthday" -> (0, 15)."""
+    bands = []
+    for pattern, kind in _BANDS:
+        for match in pattern.finditer(text):
+            first = float(match.group(1))
+            if kind == "range":
+                last = float(match.group(2) or first)
+                if last >= first:
+                    bands.append((first, last + 1))
+            elif kind == "from":
+                bands.append((first, float("inf")))
+            elif kind == "through":
+                bands.append((0.0, first + 1))
+            elif kind == "above":
+                bands.append((first + 1, float("inf")))
+            else:
+                bands.append((0.0, first))
+    return bands
+
+
+_DECADES = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
+            "eighties": 80, "nineties": 90}
+_SEX = {"female": r"\b(?:women|woman|females?|girls?|mothers?|moms?|wi(?:fe|ves)|daughters?|sisters?|aunts?|"
+                  r"nieces?|grandmothers?|granddaughters?)\b",
+        "male": r"\b(?:men|man|males?|boys?|fathers?|dads?|husbands?|sons?|brothers?|uncles?|nephews?|"
+                r"grandfathers?|grandsons?)\b"}
+
+
+@dataclass(frozen=True)
+class Asker:
+    """The person a question describes: the question without those details, their age (as [low, high) in
+    years, when stated) and their sex (when stated)."""
+
+    topic: str
+    ages: tuple[tuple[float, float], ...] = ()
+    sexes: frozenset[str] = frozenset()
+
+    def age_fit(self, text: str) -> bool | None:
+        """Whether the age bands ``text`` speaks of hold the asker's age: True when every one does, False when
+        none does, None when some do (a table of bands) or either is unknown."""
+        bands = age_bands(text) if self.ages else []
+        fits = {any(low < b_high and b_low < high for low, high in self.ages) for b_low, b_high in bands}
+        return fits.pop() if len(fits) == 1 else None
+
+    def sex_fit(self, text: str) -> bool:
+        """Whether ``text`` speaks of the asker's sex ("women" for "I'm a 60-year-old woman")."""
+        return any(re.search(_SEX[sex], text, re.IGNORECASE) for sex in self.sexes)
+
+
+def asker(question: str) -> Asker:
+    """Who ``question`` says is asking (every attribute's details), and what it asks with them set aside."""
+    found = sorted(spans(question, ATTRIBUTES))
+    ages, sexes, out, cursor = [], set(), [], 0
+    for start, end, attribute in found:
+        text = question[start:end].lower()
+        if attribute == "age":
+            decade = next((value for word, value in _DECADES.items() if word in text), None)
+            number = re.search(r"\d{1,3}", text)
+            if decade is not None:
+                ages.append((float(decade), decade + 10.0))
+            elif number:
+                value = float(number.group())
+                value /= 12 if "month" in text else 52 if "week" in text else 1
+                ages.append((value, value + (1 / 12 if "month" in text or "week" in text else 1)))
+        elif attribute == "sex_gender":
+            sexes.update(sex for sex, pattern in _SEX.items() if re.search(pattern, text))
+        if start >= cursor:
+            out.append(question[cursor:start])
+        cursor = max(cursor, end)
+    out.append(question[cursor:])
+    return Asker(topic=" ".join(out), ages=tuple(ages), sexes=frozenset(sexes))

@@ -24,7 +24,10 @@ from ..types import Hit, Sentence
 
 # words that frame a question rather than say what it is about ("Is it true that...", "Can you explain...")
 QUESTION_FRAME = frozenset({"true", "false", "correct", "fact", "really", "tell", "explain", "describe", "know",
-                            "pleas", "please", "answer", "question"})
+                            "pleas", "please", "answer", "question",
+                            # the asker's own pronouns, and contractions cut at the apostrophe ("hasn't", "doesn't")
+                            "my", "me", "mine", "myself", "yet", "hasn", "haven", "isn", "aren", "doesn", "don", "didn",
+                            "wasn", "weren", "shouldn", "couldn", "wouldn", "won"})
 REFERS_BACK = re.compile(r"^\W*(?:\w+\s+){0,2}?(?:it|its|they|their|them|this|these|those|he|she|his|her|such|both)\b",
                          re.I)
 _TERMINAL = re.compile(r"[.!?:;][\"')\]\u201d\u2019]*$")
@@ -146,6 +149,15 @@ def candidates(hits: list[Hit], passages: int = 3) -> list[tuple[int, str, str]]
 
 
 PASSAGE_CREDIT = 0.5
+ASKER_CREDIT = 1.25
+
+
+_MONTHS = "January February March April May June July August September October November December"
+
+
+def _date_word(word: str) -> bool:
+    """A year or a month ("bought in June 2022"): when something happened, not what it is about."""
+    return bool(re.fullmatch(r"1[5-9]\d\d|20\d\d", word)) or word in topic_words(_MONTHS)
 
 
 def _subject_words(question: str) -> set[str]:
@@ -161,18 +173,21 @@ def select_quotes(
     similarity: Callable[[str, list[str]], list[float]] | None = None,
 ) -> list[Sentence]:
     """Passage sentences, quoted verbatim, that answer ``question`` (see the module docstring)."""
-    wanted = topic_words(question) - topic_words(" ".join(QUESTION_FRAME))
+    from ..demographics import asker as who_asks
+
+    person = who_asks(question)  # "I'm a 75-year-old man": who asks, not what about
+    wanted = topic_words(person.topic) - topic_words(" ".join(QUESTION_FRAME))
     if not wanted:
         return []
     pool = candidates(hits)
-    if not pool or unaddressed(question, hits):
+    if not pool or unaddressed(person.topic, hits):
         return []
     every = [topic_words(said) for _, _, said in candidates(hits, passages=len(hits))] or [set()]
     weight = {word: math.log(1 + len(every) / (1 + sum(word in words for words in every))) for word in wanted}
     total = sum(weight.values()) or 1.0
     # the word that tells subjects apart is a noun or a name of the question ("Vessing district", "Feldovax"),
     # not its verb ("provides")
-    nouns = _subject_words(question) & wanted
+    nouns = {word for word in _subject_words(person.topic) & wanted if not _date_word(word)}
     present = [word for word in nouns if any(word in words for words in every)]
     rarest = max(present, key=lambda word: (weight[word], word)) if present else None
     top = max((hit.score for hit in hits), default=0.0)
@@ -183,26 +198,30 @@ def select_quotes(
         # a question word the sentence lacks but its passage has counts half: the passage is about it
         coverage = sum(weight[word] * (1.0 if word in words else PASSAGE_CREDIT if word in passage_words[number] else 0.0)
                        for word in wanted) / total
-        if coverage < min_coverage or not answers_type(question, text) or _contradicts_qualifier(question, text):
+        age_fit = person.age_fit(said)
+        if coverage < min_coverage or not answers_type(person.topic, text) or age_fit is False or \
+                _contradicts_qualifier(question, text):
             continue
         relative = max(hits[number - 1].score, 0.0) / top if top > 0 else 1.0
+        if age_fit or person.sex_fit(said):  # the sentence speaks of the asker's own age band or sex
+            relative *= ASKER_CREDIT
         if rarest is not None and rarest not in words:  # the word that tells the subjects apart, elsewhere:
             relative *= 0.5 if rarest in topic_words(hits[number - 1].text) else 0.0  # the passage's topic?
         if relative > 0:
-            scored.append([coverage * relative, coverage, number, text, rarest is None or rarest in words])
+            scored.append([coverage * relative, coverage, number, text, rarest is None or rarest in words, said])
     if not scored:
         return []
     scored.sort(key=lambda item: (-round(item[0], 6), item[2], len(item[3])))  # ties: the shorter, more specific
     if similarity is not None:  # the embedder's judgment of which of the best few answers the question
-        head = scored[:6]
+        head = scored[:6]  # (a list item read with its lead-in: "Vitamin D RDA for adults: ages 19 to 70: ...")
         for item, cosine in zip(head, similarity(question, [item[3] for item in head])):
             item[0] *= 0.5 + 0.5 * max(cosine, 0.0)
         scored = sorted(head, key=lambda item: (-round(item[0], 6), item[2], len(item[3]))) + scored[6:]
-    best_rank, _, best_number, _, best_has_rarest = scored[0]
+    best_rank, _, best_number, _, best_has_rarest, _ = scored[0]
     # a second quote: from the same passage, nearly as good, and holding the rare word if the first does
     chosen = [item for item in scored[:limit] if item[2] == best_number and item[0] >= 0.8 * best_rank
               and (item[4] or not best_has_rarest)]
     chosen = [item for index, item in enumerate(chosen) if not any(item[3] in other[3] or other[3] in item[3]
                                                                     for other in chosen[:index])]
     return [Sentence(text=text, citations=(number,), verdict="supported", score=1.0, evidence=text)
-            for _, _, number, text, _ in chosen]
+            for _, _, number, text, _, _ in chosen]
