@@ -166,3 +166,16 @@ def test_the_asker_is_read_off_the_question_and_set_aside_from_its_topic():
     assert person.age_fit("ages 19 to 70: 15 mcg; 71 years and older: 20 mcg") is None  # a table of bands
     assert person.age_fit("Vitamin D helps the body absorb calcium.") is None
     assert asker("My 6-month-old daughter has a fever.").ages == ((0.5, 0.5 + 1 / 12),)
+
+
+def test_names_are_looked_for_only_where_a_word_is_not_the_corpus_own(monkeypatch):
+    from vetta import demographics
+
+    calls = []
+    real = demographics._names
+    monkeypatch.setattr(demographics, "_names", lambda q: calls.append(q) or real(q))
+    corpus = {"what", "is", "the", "keeling", "curve", "my", "friend", "asked"}
+    known = lambda word: word.lower() in corpus  # noqa: E731
+    assert spans("What is the Keeling Curve?", ["name"], known) == [] and calls == []
+    found = spans("My friend Priya asked: what is the Keeling Curve?", ["name"], known)
+    assert calls and (10, 15, "name") in found  # "Priya"

@@ -67,7 +67,8 @@ ATTRIBUTES: dict[str, list[str]] = {
         r"(?:\s+through\s+(?:my|his|her|their)\s+(?:job|employer|work))?\b",
         r"\b(?:can't|cannot|can not)\s+afford\s+much\b",
         r"\b(?:a|my)\s+(?:small|generous|modest|big)\s+pension\b",
-        r"\b(?:a\s+)?(?:high-paying|well-paid|low-paid|well-funded)\s+\w+(?:\s+with\s+great\s+benefits)?\b",
+        r"\b(?:a\s+)?(?:high-paying|well-paid|low-paid|well-funded)\s+\w+(?:\s+(?:firm|company|business|practice))?"
+        r"(?:\s+with\s+great\s+benefits)?\b",
     ],
     "housing": [
         r"\b(?:i'm\s+|i am\s+|we're\s+)?(?:staying|living|sleeping|stay|live|sleep)\s+(?:at|in)\s+"
@@ -132,6 +133,8 @@ def spans(question: str, attributes, known=None) -> list[tuple[int, int, str]]:
     found = []
     for attribute in attributes:
         if attribute == "name":
+            if known and all(known(word) for word in re.findall(r"\w+", question)):
+                continue  # a name made of the corpus's own words is kept anyway: spaCy need not look
             found += [(start, end, kind) for start, end, kind in _names(question)
                       if not (known and any(known(word) for word in re.findall(r"\w+", question[start:end])))]
             continue
