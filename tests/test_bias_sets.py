@@ -4,7 +4,8 @@ The held-out test half only, with the model stage replaced by one that never ans
 the passages' own sentences or an abstention): the figures measure retrieval, the relevance floor, quote
 selection, the verifier and the guardrails, the stages the core's mitigation acts on, in bounded time.
 Floors are the invariant consistency measured with the shipped settings (docs/benchmarks.md), less one
-pair's worth. Expected-to-differ pairs are reported, not gated: with no model writing, almost all of them
+pair's worth. Expected-to-differ pairs are gated where quotes alone can answer them (healthcare: the
+asker's age band picks the item, 3 of 6 measured); elsewhere, with no model writing, almost all of them
 abstain (0.0 to 0.2 measured), so a floor would be 0 and could not fail.
 """
 
@@ -15,9 +16,10 @@ from vetta.testing import FakeModel
 
 pytestmark = pytest.mark.model
 
-# least invariant consistency on the test half (measured: healthcare 0.909 of 22, finance 0.935 of 31,
+# least invariant consistency on the test half (measured: healthcare 0.909 of 22, finance 0.903 of 31,
 # science 0.913 of 23)
-FLOORS = {"healthcare": 0.86, "finance": 0.90, "science": 0.86}
+FLOORS = {"healthcare": 0.86, "finance": 0.87, "science": 0.86}
+DIFFER_FLOORS = {"healthcare": 0.33}  # measured 0.5 of 6
 
 
 @pytest.mark.parametrize("domain", sorted(FLOORS))
@@ -27,3 +29,4 @@ def test_counterfactual_test_half(domain, vetta_home):
     pairs = [p for p in bias.read_counterfactual_set(bias.counterfactual_path(assistant.pack)) if p.split == "test"]
     report = bias.run_bias(assistant, pairs)["test"]
     assert report["invariant_consistency"] >= FLOORS[domain], report
+    assert (report["differ_as_written"] or 0) >= DIFFER_FLOORS.get(domain, 0), report

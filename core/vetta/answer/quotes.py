@@ -9,8 +9,11 @@ similarity to the question. A question that asks for a date or time, a number or
 by a sentence that has one, and one that asks about one side of a direction ("above £50,000", "the last
 ferry") never by a sentence about the other side; a quote that lacks the rarest question word found anywhere
 ranks lower, and is out unless its passage has that word; a question word the sentence lacks but its
-passage has counts half (the passage is about it). No candidate: no quote (the model writes, or the
-assistant abstains).
+passage has counts half (the passage is about it). Who asks is a qualifier, not topic: the asker's age,
+sex and other details ("I'm a 75-year-old man") are not words a quote must cover, and a sentence whose age
+band holds the asker's age, or that speaks of their sex, ranks higher ("71 years and older: 20 mcg"); one
+whose bands all exclude it ranks lower. No candidate: no quote (the model writes, or the assistant
+abstains).
 """
 
 from __future__ import annotations
@@ -198,13 +201,14 @@ def select_quotes(
         # a question word the sentence lacks but its passage has counts half: the passage is about it
         coverage = sum(weight[word] * (1.0 if word in words else PASSAGE_CREDIT if word in passage_words[number] else 0.0)
                        for word in wanted) / total
-        age_fit = person.age_fit(said)
-        if coverage < min_coverage or not answers_type(person.topic, text) or age_fit is False or \
-                _contradicts_qualifier(question, text):
+        if coverage < min_coverage or not answers_type(person.topic, text) or _contradicts_qualifier(question, text):
             continue
         relative = max(hits[number - 1].score, 0.0) / top if top > 0 else 1.0
+        age_fit = person.age_fit(said)
         if age_fit or person.sex_fit(said):  # the sentence speaks of the asker's own age band or sex
             relative *= ASKER_CREDIT
+        elif age_fit is False:  # only of other ages: ranks lower, but may still state the asker's case
+            relative /= ASKER_CREDIT
         if rarest is not None and rarest not in words:  # the word that tells the subjects apart, elsewhere:
             relative *= 0.5 if rarest in topic_words(hits[number - 1].text) else 0.0  # the passage's topic?
         if relative > 0:
