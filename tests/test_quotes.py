@@ -64,6 +64,15 @@ def test_a_yes_no_question_about_something_no_passage_mentions_gets_no_quote():
     assert quoted("Does the Harbourline Saver pay 1.20% on balances above £50,000?", SAVER)
 
 
+def test_a_yes_no_question_whose_narrowing_word_only_an_unquoted_passage_has_gets_no_quote():
+    eligibility = ("You can open a Harbourline Saver if you are 16 or older and live in the Orlay Isles. "
+                   "The Harbourline Saver is an easy-access savings account.")
+    others = ["The Orlay Isles are a group of islands.", "Brannock & Hale is a bank.",
+              "Marrow-Kessler syndrome causes joint pain."]  # the fourth passage: no quote comes from it
+    assert quoted("Can the Harbourline Saver be opened as a joint account?", eligibility, *others) == []
+    assert quoted("Can the Harbourline Saver be opened as a savings account?", eligibility, *others)
+
+
 @pytest.mark.model
 @pytest.mark.parametrize("half, least_right, most_wrong", [("dev", 0.70, 0.20), ("test", 0.55, 0.30)])
 def test_on_the_fictional_corpus_quotes_answer_or_abstain(half, least_right, most_wrong):

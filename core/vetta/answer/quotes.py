@@ -76,6 +76,7 @@ def answers_type(question: str, text: str) -> bool:
     return True
 
 
+QUOTED_PASSAGES = 3  # quotes come from the best three passages
 _YES_NO = re.compile(r"^\W*(?:can|could|is|are|was|were|does|do|did|should|will|may|might|has|have|must)\b", re.I)
 
 
@@ -84,8 +85,13 @@ def unaddressed(question: str, hits: list[Hit]) -> bool:
     account?"): the passages describe the subject, not what is asked about it."""
     if not _YES_NO.match(question):
         return False
-    said = set().union(*(topic_words(hit.text) for hit in hits)) if hits else set()
-    asked = _subject_words(question) - topic_words(" ".join(QUESTION_FRAME))
+    from ..nlp import parse
+
+    # what is asked: the nouns and names, and the adjectives that narrow a noun ("a *joint* account"),
+    # looked for in the passages quotes come from
+    narrowing = " ".join(t.text for t in parse(question) if t.dep_ == "amod" and t.head.pos_ in ("NOUN", "PROPN"))
+    said = set().union(*(topic_words(hit.text) for hit in hits[:QUOTED_PASSAGES])) if hits else set()
+    asked = (_subject_words(question) | topic_words(narrowing)) - topic_words(" ".join(QUESTION_FRAME))
     return any(word not in said for word in asked)
 
 
@@ -120,7 +126,7 @@ def _title_like(text: str, hit: Hit) -> bool:
     return not _TERMINAL.search(line) and len(line.split()) < 14
 
 
-def candidates(hits: list[Hit], passages: int = 3) -> list[tuple[int, str, str]]:
+def candidates(hits: list[Hit], passages: int = QUOTED_PASSAGES) -> list[tuple[int, str, str]]:
     """(passage number, quotable text, the words it says) of the best passages' sentences: headings,
     captions, table rows and title lines left out; a sentence that refers back is joined with the sentence
     before it; a list item is quoted alone but says its lead-in's words too, and the whole list is a
@@ -195,7 +201,7 @@ def select_quotes(
     rarest = max(present, key=lambda word: (weight[word], word)) if present else None
     top = max((hit.score for hit in hits), default=0.0)
     scored = []
-    passage_words = {number: topic_words(hit.text) for number, hit in enumerate(hits[:3], start=1)}
+    passage_words = {number: topic_words(hit.text) for number, hit in enumerate(hits[:QUOTED_PASSAGES], start=1)}
     for number, text, said in pool:
         words = topic_words(said)
         # a question word the sentence lacks but its passage has counts half: the passage is about it
