@@ -110,3 +110,11 @@ def test_the_askers_own_words_do_not_count_against_coverage():
     # without the age and sex set aside, "34", "year", "old", "man" are question words no sentence has
     assert quoted("I'm a 34-year-old man. How often are Dornavil tablets taken?", DRUGS) == [
         "Dornavil tablets are taken once a day, in the morning."]
+
+
+def test_a_sentence_that_opens_its_section_with_a_pronoun_speaks_of_the_document_subject():
+    sheet = ("# Vantor-5\n\nThe Vantor-5 is a two-stage launch vehicle. It first flew on 3 June 2027.\n\n"
+             "## Flight record\n\nOf its 22 launches up to 2037, 21 were fully successful.")
+    found = select_quotes("How many Vantor-5 launches were fully successful?",
+                          [hit(sheet, title="Vantor-5 Launch Vehicle: Fact Sheet")])
+    assert [s.text for s in found] == ["Of its 22 launches up to 2037, 21 were fully successful."]

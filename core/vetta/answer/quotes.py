@@ -129,8 +129,8 @@ def _title_like(text: str, hit: Hit) -> bool:
 def candidates(hits: list[Hit], passages: int = QUOTED_PASSAGES) -> list[tuple[int, str, str]]:
     """(passage number, quotable text, the words it says) of the best passages' sentences: headings,
     captions, table rows and title lines left out; a sentence that refers back is joined with the sentence
-    before it; a list item is quoted alone but says its lead-in's words too, and the whole list is a
-    candidate as well."""
+    before it, or, first of its section, says its document title's words too; a list item is quoted alone
+    but says its lead-in's words too, and the whole list is a candidate as well."""
     out = []
     for number, hit in enumerate(hits[:passages], start=1):
         spans = sentence_spans(hit.text)
@@ -149,11 +149,14 @@ def candidates(hits: list[Hit], passages: int = QUOTED_PASSAGES) -> list[tuple[i
                 continue  # fragments answer nothing
             if text.endswith(":") and kind != "lead":
                 continue  # a lead-in without its list
-            if REFERS_BACK.match(text) and position > 0:
-                previous_start, _, previous_kind = spans[position - 1]
+            said = text
+            if REFERS_BACK.match(text):
+                previous_start, _, previous_kind = spans[position - 1] if position > 0 else (0, 0, "heading")
                 if previous_kind in ("paragraph", "item") and not _title_like(hit.text[previous_start:start], hit):
-                    text = hit.text[previous_start:end]
-            out.append((number, text, text))
+                    text = said = hit.text[previous_start:end]
+                else:  # first of its section ("## Flight record / Of its 22 launches..."): it is the document's
+                    said = f"{hit.title} {text}"  # subject
+            out.append((number, text, said))
     return out
 
 
