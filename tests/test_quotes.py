@@ -118,3 +118,29 @@ def test_a_sentence_that_opens_its_section_with_a_pronoun_speaks_of_the_document
     found = select_quotes("How many Vantor-5 launches were fully successful?",
                           [hit(sheet, title="Vantor-5 Launch Vehicle: Fact Sheet")])
     assert [s.text for s in found] == ["Of its 22 launches up to 2037, 21 were fully successful."]
+
+
+@pytest.mark.parametrize("question, counts", [
+    ("How many Vantor-5 launches were fully successful?", {"launch"}),
+    ("How much did the Corvane-3 mission cost?", {"cost"}),
+    ("When was Corvane-3 launched?", set()),
+])
+def test_how_many_and_how_much_count_a_noun_or_measure_a_verb(question, counts):
+    from vetta.answer.quotes import counted
+
+    assert counted(question) == counts
+
+
+def test_a_how_much_question_is_not_answered_by_a_passage_that_never_speaks_of_what_it_measures():
+    centre = ("The Corvane-3 visitor centre offers:\n\n- an exhibition hall with a model of Corvane-3\n"
+              "- a cafe on the first floor, open until 4.30 p.m.")
+    assert quoted("How much did the Corvane-3 mission cost?", centre) == []
+    assert quoted("How much did the Corvane-3 mission cost?", centre + "\n\nThe Corvane-3 mission cost 310 million.")
+
+
+def test_the_kind_of_person_a_question_is_about_is_a_qualifier_too():
+    vaccine = ("Pellworth vaccine: the number of doses depends on the age at the first dose:\n\n"
+               "- started before the 15th birthday: 2 doses, given 6 to 12 months apart;\n"
+               "- started on or after the 15th birthday: 3 doses.")
+    found = quoted("If a child starts the Pellworth vaccine at age 12, how many doses are needed?", vaccine)
+    assert found and "2 doses" in found[0] and "3 doses" not in found[0]

@@ -264,11 +264,12 @@ _SEX = {"female": r"\b(?:women|woman|females?|girls?|mothers?|moms?|wi(?:fe|ves)
 @dataclass(frozen=True)
 class Asker:
     """The person a question describes: the question without those details, their age (as [low, high) in
-    years, when stated) and their sex (when stated)."""
+    years, when stated), their sex (when stated) and the nouns that name them ("a child", "my patient")."""
 
     topic: str
     ages: tuple[tuple[float, float], ...] = ()
     sexes: frozenset[str] = frozenset()
+    nouns: frozenset[str] = frozenset()
 
     def age_fit(self, text: str) -> bool | None:
         """Whether the age bands ``text`` speaks of hold the asker's age: True when every one does, False when
@@ -277,15 +278,27 @@ class Asker:
         fits = {any(low < b_high and b_low < high for low, high in self.ages) for b_low, b_high in bands}
         return fits.pop() if len(fits) == 1 else None
 
-    def sex_fit(self, text: str) -> bool:
-        """Whether ``text`` speaks of the asker's sex ("women" for "I'm a 60-year-old woman")."""
-        return any(re.search(_SEX[sex], text, re.IGNORECASE) for sex in self.sexes)
+    def person_fit(self, text: str) -> bool:
+        """Whether ``text`` speaks of the asker's sex ("women" for "I'm a 60-year-old woman") or of the kind
+        of person they are ("children get 2 doses" for "if a child starts...")."""
+        if any(re.search(_SEX[sex], text, re.IGNORECASE) for sex in self.sexes):
+            return True
+        if not self.nouns:
+            return False
+        from .text import topic_words
+
+        return bool(self.nouns & topic_words(text))
+
+
+# "a child", "my patient", "an investor": the person the question is about, by what they are
+_PERSON_NOUN = re.compile(rf"\b(?:a|an|my|our|his|her|their|your)\s+(?P<term>{PERSON})\b", re.IGNORECASE)
 
 
 def asker(question: str) -> Asker:
     """Who ``question`` says is asking (every attribute's details), and what it asks with them set aside."""
-    found = sorted(spans(question, ATTRIBUTES))
-    ages, sexes, out, cursor = [], set(), [], 0
+    found = sorted(spans(question, ATTRIBUTES) + [(m.start("term"), m.end("term"), "person")
+                                                   for m in _PERSON_NOUN.finditer(question)])
+    ages, sexes, nouns, out, cursor = [], set(), set(), [], 0
     for start, end, attribute in found:
         text = question[start:end].lower()
         if attribute == "age":
@@ -299,8 +312,13 @@ def asker(question: str) -> Asker:
                 ages.append((value, value + (1 / 12 if "month" in text or "week" in text else 1)))
         elif attribute == "sex_gender":
             sexes.update(sex for sex, pattern in _SEX.items() if re.search(pattern, text))
+        elif attribute == "person":
+            nouns.add(text)
         if start >= cursor:
             out.append(question[cursor:start])
         cursor = max(cursor, end)
     out.append(question[cursor:])
-    return Asker(topic=" ".join(out), ages=tuple(ages), sexes=frozenset(sexes))
+    from .text import topic_words
+
+    return Asker(topic=" ".join(out), ages=tuple(ages), sexes=frozenset(sexes),
+                 nouns=frozenset(topic_words(" ".join(nouns))))

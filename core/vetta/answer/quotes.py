@@ -28,6 +28,8 @@ from ..types import Hit, Sentence
 # words that frame a question rather than say what it is about ("Is it true that...", "Can you explain...")
 QUESTION_FRAME = frozenset({"true", "false", "correct", "fact", "really", "tell", "explain", "describe", "know",
                             "pleas", "please", "answer", "question",
+                            # "how many", "how much": what they count must be stated (``counted``)
+                            "many", "much",
                             # the asker's own pronouns, and contractions cut at the apostrophe ("hasn't", "doesn't")
                             "my", "me", "mine", "myself", "yet", "hasn", "haven", "isn", "aren", "doesn", "don", "didn",
                             "wasn", "weren", "shouldn", "couldn", "wouldn", "won"})
@@ -77,6 +79,21 @@ def answers_type(question: str, text: str) -> bool:
 
 
 QUOTED_PASSAGES = 3  # quotes come from the best three passages
+def counted(question: str) -> set[str]:
+    """What "how many / how much" counts: the noun after it ("how many *doses*"), or, with none, the verb
+    it measures ("how much did the mission *cost*"); stems, empty for other questions."""
+    from ..nlp import parse
+
+    doc = parse(question)
+    for token in doc:
+        if token.lower_ in ("many", "much") and token.i > 0 and doc[token.i - 1].lower_ == "how":
+            if token.head.pos_ in ("NOUN", "PROPN") and token.head.i > token.i:
+                return topic_words(token.head.text)
+            verbs = [t for t in doc[token.i + 1:] if t.pos_ == "VERB"]
+            return topic_words(verbs[0].lemma_) if verbs else set()
+    return set()
+
+
 _YES_NO = re.compile(r"^\W*(?:can|could|is|are|was|were|does|do|did|should|will|may|might|has|have|must)\b", re.I)
 
 
@@ -204,17 +221,19 @@ def select_quotes(
     rarest = max(present, key=lambda word: (weight[word], word)) if present else None
     top = max((hit.score for hit in hits), default=0.0)
     scored = []
+    measured = counted(person.topic)  # "how many doses": a quote's passage must speak of doses
     passage_words = {number: topic_words(hit.text) for number, hit in enumerate(hits[:QUOTED_PASSAGES], start=1)}
     for number, text, said in pool:
         words = topic_words(said)
         # a question word the sentence lacks but its passage has counts half: the passage is about it
         coverage = sum(weight[word] * (1.0 if word in words else PASSAGE_CREDIT if word in passage_words[number] else 0.0)
                        for word in wanted) / total
-        if coverage < min_coverage or not answers_type(person.topic, text) or _contradicts_qualifier(question, text):
+        if coverage < min_coverage or not answers_type(person.topic, text) or _contradicts_qualifier(question, text) \
+                or not measured <= words | passage_words[number]:
             continue
         relative = max(hits[number - 1].score, 0.0) / top if top > 0 else 1.0
         age_fit = person.age_fit(said)
-        if age_fit or person.sex_fit(said):  # the sentence speaks of the asker's own age band or sex
+        if age_fit or person.person_fit(said):  # the sentence speaks of the asker's age band, sex or kind
             relative *= ASKER_CREDIT
         elif age_fit is False:  # only of other ages: ranks lower, but may still state the asker's case
             relative /= ASKER_CREDIT
