@@ -27,12 +27,22 @@ CLAIMS = ROOT / "tests" / "data" / "claims"
 
 
 def load(split: str) -> list[dict]:
+    """The claims of one half (or "both"), each with ``evidence``: its passage as the answer path hands it to
+    the verifier (``Hit.evidence``: under its document's title, the title the starter corpus states)."""
+    from vetta.types import Hit
+
     rows = []
     for path in sorted(CLAIMS.glob("*.jsonl")):
+        corpus = ROOT / "plugins" / path.stem / f"vetta_{path.stem}" / "corpus"
+        titles = {name: entry.get("title", "") for name, entry in
+                  json.loads((corpus / "provenance.json").read_text(encoding="utf-8")).items()}
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 row["domain"] = path.stem
+                row["title"] = title = titles.get(row["file"]) or Path(row["file"]).stem
+                row["evidence"] = Hit(chunk_id="", source=row["file"], text=row["passage"], score=0.0, start=0,
+                                      end=0, title=title).evidence
                 if split in ("both", row["split"]):
                     rows.append(row)
     return rows
@@ -91,7 +101,7 @@ def main() -> None:
     for name in args.verifier or ["lexical", "aligned"]:
         verifier = make_verifier(name, args)
         started = time.perf_counter()
-        verdicts = verifier.verify_many([(r["claim"], [r["passage"]]) for r in rows])
+        verdicts = verifier.verify_many([(r["claim"], [r["evidence"]]) for r in rows])
         elapsed = time.perf_counter() - started
         result = score(rows, verdicts)
         result["ms_per_claim"] = round(1000 * elapsed / max(len(rows), 1), 1)

@@ -110,3 +110,25 @@ def test_a_sentence_that_refers_back_lends_the_subject_of_the_one_before():
 def test_verdicts_say_which_sentence_decided():
     result = verdict("SIPC protects against a loss of value of the securities.", SIPC)
     assert "does not protect" in result.evidence
+
+
+# A fictional passage: a sentence that refers back ("The probe...") to the document's subject.
+KESTREL = ("The probe was first flown with the Halden Ion Engine on Varro launch vehicles. Later flights "
+           "carried the Orsk Thruster as well.")
+
+
+def test_a_referring_sentence_takes_its_subject_from_the_title_the_answer_path_gives_it():
+    from vetta.types import Hit
+
+    hit = Hit(chunk_id="c", source="kestrel.md", text=KESTREL, score=1.0, start=0, end=len(KESTREL),
+              title="Kestrel: a solar-sail probe")
+    claim = "Kestrel was first flown with the Halden Ion Engine on Varro launch vehicles."
+    assert verdict(claim, KESTREL).label != "supported"  # the passage alone never names Kestrel
+    assert hit.evidence.startswith("# Kestrel") and hit.evidence.endswith(KESTREL)
+    assert AlignedVerifier().verify(claim, [hit.evidence]).label == "supported"
+
+
+def test_a_name_the_passage_gives_for_another_fact_is_a_swap_not_a_referent():
+    claim = "The probe was first flown with the Orsk Thruster on Varro launch vehicles."
+    result = verdict(claim, KESTREL)
+    assert result.label == "contradicted" and "Halden" in result.reason, result

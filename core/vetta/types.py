@@ -82,6 +82,17 @@ class Hit:
     metadata: dict[str, Any] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def evidence(self) -> str:
+        """What a sentence citing this passage is judged against: the passage under its document's title,
+        as a heading. A passage is about what its document is about: "The radiometer has continued to
+        work" in a chunk of the SMAP page says it of SMAP, and a claim that names SMAP is not adding a name.
+        The title is never a sentence of the evidence (it states no fact); it is context only."""
+        title = " ".join(self.title.split())
+        if not title or title in self.text:
+            return self.text
+        return f"# {title}\n\n{self.text}"
+
 
 @dataclass(frozen=True)
 class Citation:

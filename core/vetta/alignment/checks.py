@@ -111,6 +111,11 @@ def values(segment: Segment, region: Region, claim_words: list[Word], evidence_k
         if word.value is None and not word.name:
             continue
         how = where(word, unit, region.lemmas)
+        # the passage may supply what a sentence refers back to, not a name in the place of one it gives
+        instead = _name_instead(word, segment, region) if how == "context" and word.name and not word.topic else ""
+        if instead:
+            out.append(Mismatch("name", word.text, instead, contradicts=True))
+            continue
         if how == "context" and word.name and not unit.subject_names:
             continue
         sort = word.sort
@@ -151,6 +156,19 @@ def values(segment: Segment, region: Region, claim_words: list[Word], evidence_k
 
 
 _FIGURE = r"\d(?:[\d,.]*\d)?"
+
+
+def _name_instead(word: Word, segment: Segment, region: Region) -> str:
+    """The name the aligned evidence segment gives where the claim gives ``word``, a name that the passage
+    states only in another sentence: a name of that segment that the claim never states, or "". The passage
+    may supply what a sentence refers back to ("The index was first used with AVHRR" in a passage about
+    NDVI), not a second name for a slot the sentence fills itself ("... first used with MODIS")."""
+    claimed = segment.lemmas | {w.lower for w in segment.words}
+    for other in region.best.words:
+        if other.name and other.value is None and other.sort == word.sort and not found(other, claimed, stems(claimed)) \
+                and not spelled_out(other.text, sorted(claimed)):
+            return other.text
+    return ""
 
 
 def _replaced_figure(word: Word, segment: Segment, region: Region, claim_words: list[Word]) -> str:

@@ -79,7 +79,7 @@ def verify_sentences(verifier: Verifier, sentences: list[Sentence], hits: list[H
     from ..alignment import align, verdict as aligned_verdict
 
     cited = [sentence for sentence in sentences if sentence.citations]
-    pairs = [(sentence.text, [hits[number - 1].text for number in sentence.citations]) for sentence in cited]
+    pairs = [(sentence.text, [hits[number - 1].evidence for number in sentence.citations]) for sentence in cited]
     verdicts = verifier.verify_many(pairs)
     if not getattr(verifier, "aligns", False):
         gated = []
