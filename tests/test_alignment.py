@@ -132,9 +132,3 @@ def test_a_name_the_passage_gives_for_another_fact_is_a_swap_not_a_referent():
     claim = "The probe was first flown with the Orsk Thruster on Varro launch vehicles."
     result = verdict(claim, KESTREL)
     assert result.label == "contradicted" and "Halden" in result.reason, result
-
-
-def test_multiples_are_counts_double_states_twice_and_triple_does_not():
-    evidence = "The Orsk Thruster gives roughly double the thrust of the Halden Ion Engine."
-    assert verdict("The Orsk Thruster gives about twice the thrust of the Halden Ion Engine.", evidence).label == "supported"
-    assert verdict("The Orsk Thruster gives about triple the thrust of the Halden Ion Engine.", evidence).label != "supported"

@@ -32,8 +32,7 @@ QUANTIFIER_CLASS = {
     "some": "some", "several": "some", "sometimes": "some", "occasionally": "some", "partly": "some",
     "few": "few", "rarely": "few", "seldom": "few", "only": "only",
 }
-# multiples are counts too: "roughly double the amount" states what "twice the amount" does
-_NUMBER_WORDS = {**WORD_NUMBERS, "double": "2", "twofold": "2", "triple": "3", "threefold": "3"}
+_NUMBER_WORDS = dict(WORD_NUMBERS)
 _NOT_A_BOUND = re.compile(r"^(?:later|earlier|more|less|fewer|longer|sooner|greater|higher|lower)$")
 
 
