@@ -29,18 +29,19 @@ CLAIMS = ROOT / "tests" / "data" / "claims"
 def load(split: str) -> list[dict]:
     """The claims of one half (or "both"), each with ``evidence``: its passage as the answer path hands it to
     the verifier (``Hit.evidence``: under its document's title, the title the starter corpus states)."""
+    from vetta.ingest import read_provenance_files
     from vetta.types import Hit
 
     rows = []
     for path in sorted(CLAIMS.glob("*.jsonl")):
         corpus = ROOT / "plugins" / path.stem / f"vetta_{path.stem}" / "corpus"
-        titles = {name: entry.get("title", "") for name, entry in
-                  json.loads((corpus / "provenance.json").read_text(encoding="utf-8")).items()}
+        provenance = read_provenance_files([corpus])
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 row["domain"] = path.stem
-                row["title"] = title = titles.get(row["file"]) or Path(row["file"]).stem
+                entry = provenance.get((corpus / row["file"]).resolve(), {})
+                row["title"] = title = entry.get("title") or Path(row["file"]).stem
                 row["evidence"] = Hit(chunk_id="", source=row["file"], text=row["passage"], score=0.0, start=0,
                                       end=0, title=title).evidence
                 if split in ("both", row["split"]):
