@@ -192,6 +192,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     result = tune(args) if args.tune else run(args)
+    from machine import describe
+
+    result = {**result, "machine": describe()}  # latencies depend on the CPU kind
     text = json.dumps(result, indent=2, default=str)
     print(text)
     if args.out:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from collections import defaultdict
@@ -98,7 +97,9 @@ def main() -> None:
     if args.show_errors and args.split != "dev":
         parser.error("--show-errors is for the dev half: the test half stays unread until the end")
     rows = load(args.split)
-    results = {"split": args.split, "n": len(rows), "machine": platform.processor() or platform.machine(), "verifiers": {}}
+    from machine import describe
+
+    results = {"split": args.split, "n": len(rows), "machine": describe(), "verifiers": {}}
     for name in args.verifier or ["lexical", "aligned"]:
         verifier = make_verifier(name, args)
         started = time.perf_counter()

@@ -182,6 +182,9 @@ def main() -> None:
         previous = json.loads(args.out.read_text())
         previous.get("verifiers", {}).update(results["verifiers"])
         results["verifiers"] = previous["verifiers"]
+    from machine import describe
+
+    results["machine"] = describe()  # ms_per_sentence depends on the CPU kind
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {args.out}")
 
