@@ -2,7 +2,7 @@
 
 import pytest
 
-from vetta.answer.quotes import answers_type, candidates, select_quotes
+from vetta.answer.quotes import answers_type, candidates, refers_back, select_quotes
 from vetta.types import Hit
 
 SATELLITE = ("# Corvane-3\n\nCorvane-3 is an Earth-observation satellite of the Meridian Orbital Agency. It was "
@@ -32,6 +32,17 @@ def test_headings_titles_and_captions_are_never_the_answer():
     texts = [text for _, text, _ in candidates([hit(SATELLITE, title="Corvane-3")])]
     assert not any(text.startswith(("# ", "Figure:", "Corvane-3\n")) for text in texts)
     assert quoted("What does the Corvane-3 title say?", "# Corvane-3 mission overview\n\nNothing else.") == []
+
+
+def test_a_sentence_whose_subject_refers_back_after_an_opening_phrase_is_quoted_with_the_one_before():
+    text = ("The Ossery index defines a flood year as a year whose river stage passes 4.2 m at Tarn Bridge. "
+            "In a typical decade this happens about three times. Records began in 1911.")
+    assert quoted("How often does a flood year happen on the Ossery index?", text) == [
+        text.split(" Records")[0]]
+    assert refers_back("For a typical adult this happens after about 5 drinks.")
+    assert refers_back("It was launched in 2031.")
+    assert not refers_back("The drug makes it harder to sleep.")
+    assert not refers_back("Patients should stop if they feel dizzy.")
 
 
 def test_the_rare_word_of_the_question_decides_between_sentences_that_share_the_common_ones():
@@ -71,6 +82,19 @@ def test_a_yes_no_question_whose_narrowing_word_only_an_unquoted_passage_has_get
               "Marrow-Kessler syndrome causes joint pain."]  # the fourth passage: no quote comes from it
     assert quoted("Can the Harbourline Saver be opened as a joint account?", eligibility, *others) == []
     assert quoted("Can the Harbourline Saver be opened as a savings account?", eligibility, *others)
+
+
+def test_a_long_statement_to_check_is_answered_though_its_passage_paraphrases_a_word_or_two():
+    """One asked word in five may be unsaid: a trial's abstract says "patients", not "people"; a short
+    question may miss none (the joint account above)."""
+    trial = ("In the Tolvane trial, daily doravex did not slow kidney disease progression among 412 patients "
+             "with stage 3 disease over four years of follow-up. Serum marvetin levels fell by a third.")
+    question = ("Is it true that daily doravex does not slow kidney disease progression in people "
+                "with stage 3 disease in the Tolvane trial?")
+    assert quoted(question, trial) == [trial.split(". ")[0] + "."]
+    # the same statement about something the abstract never speaks of stays unquoted
+    assert quoted("Is it true that daily doravex reduces dementia and stroke incidence in elderly "
+                  "smokers with hypertension?", trial) == []
 
 
 @pytest.mark.model
