@@ -23,17 +23,25 @@ import math
 import re
 from typing import Callable
 
-from ..text import CAPTION, LIST_ITEM, WORD_NUMBERS, counts, sentence_spans, topic_words
+from ..text import CAPTION, LIST_ITEM, WORD_NUMBERS, sentence_spans, topic_words
+from ..types import Hit, Sentence
 
 _COUNT_WORDS = topic_words(" ".join(WORD_NUMBERS))
 
 
+_STANDALONE_NUMBER = re.compile(r"(?<![\w.,-])\d+(?:[.,]\d+)*(?![\w-]|[.,]\d)")
+
+
 def words_of(text: str) -> set[str]:
     """The text's topic words with its counts in one form: "two hours" and "2 hours" both say "2" (a single
-    digit is no topic word, and a question's "two" would otherwise weigh as a word no sentence has)."""
-    return {word for word in topic_words(text)
-            if word not in _COUNT_WORDS and not re.fullmatch(r"[\d.,]+", word)} | counts(text)
-from ..types import Hit, Sentence
+    digit is no topic word, and a question's "two" would otherwise weigh as a word no sentence has). Only
+    numbers that stand alone are added: an identifier's single digit ("Form 8-K", "HIV-1") is no count, and
+    its longer ones stay the topic words they were ("caspase-11")."""
+    said = {word.replace(",", "") if re.fullmatch(r"[\d.,]+", word) else word
+            for word in topic_words(text) if word not in _COUNT_WORDS}
+    numbers = {match.group(0).replace(",", "") for match in _STANDALONE_NUMBER.finditer(text)}
+    return said | numbers | {WORD_NUMBERS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in WORD_NUMBERS}
+
 
 # words that frame a question rather than say what it is about ("Is it true that...", "Can you explain...")
 QUESTION_FRAME = frozenset({"true", "false", "correct", "fact", "really", "tell", "explain", "describe", "know",
