@@ -240,9 +240,14 @@ WORD_NUMBERS = {
 }
 
 
+def spelled_counts(text: str) -> set[str]:
+    """Counts and ranks written as words, as digits (``"third"`` -> ``"3"``)."""
+    return {WORD_NUMBERS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in WORD_NUMBERS}
+
+
 def counts(text: str) -> set[str]:
     """Numbers in ``text``, in digits and written as words (``"third"`` -> ``"3"``)."""
-    return numbers(text) | {WORD_NUMBERS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in WORD_NUMBERS}
+    return numbers(text) | spelled_counts(text)
 
 
 def digits(text: str) -> str:

@@ -4,8 +4,8 @@ A candidate is a sentence of one of the best passages (never a heading, a title 
 row); a sentence whose subject is "It", "They", "This"... ("For a typical adult this happens...") is quoted
 together with the sentence it refers back to. Candidates are ranked by how much of the question they cover,
 each question word weighted by how rare it is among the retrieved sentences (the drug or mission the
-question names outweighs the words every sentence shares; "two" and "2" are one word), times their passage's retrieval score and, when an embedder is given, their semantic
-similarity to the question. A question that asks for a date or time, a number or a person is answered only
+question names outweighs the words every sentence shares; "two" and "2" are one word), times their
+passage's retrieval score and, when an embedder is given, their semantic similarity to the question. A question that asks for a date or time, a number or a person is answered only
 by a sentence that has one, and one that asks about one side of a direction ("above £50,000", "the last
 ferry") never by a sentence about the other side; a quote that lacks the rarest question word found anywhere
 ranks lower, and is out unless its passage has that word; a question word the sentence lacks but its
@@ -23,12 +23,10 @@ import math
 import re
 from typing import Callable
 
-from ..text import CAPTION, LIST_ITEM, WORD_NUMBERS, sentence_spans, topic_words
+from ..text import CAPTION, LIST_ITEM, WORD_NUMBERS, sentence_spans, spelled_counts, topic_words
 from ..types import Hit, Sentence
 
 _COUNT_WORDS = topic_words(" ".join(WORD_NUMBERS))
-
-
 _STANDALONE_NUMBER = re.compile(r"(?<![\w.,-])\d+(?:[.,]\d+)*(?![\w-]|[.,]\d)")
 
 
@@ -40,7 +38,7 @@ def words_of(text: str) -> set[str]:
     said = {word.replace(",", "") if re.fullmatch(r"[\d.,]+", word) else word
             for word in topic_words(text) if word not in _COUNT_WORDS}
     numbers = {match.group(0).replace(",", "") for match in _STANDALONE_NUMBER.finditer(text)}
-    return said | numbers | {WORD_NUMBERS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in WORD_NUMBERS}
+    return said | numbers | spelled_counts(text)
 
 
 # words that frame a question rather than say what it is about ("Is it true that...", "Can you explain...")
@@ -51,9 +49,8 @@ QUESTION_FRAME = frozenset({"true", "false", "correct", "fact", "really", "tell"
                             # the asker's own pronouns, and contractions cut at the apostrophe ("hasn't", "doesn't")
                             "my", "me", "mine", "myself", "yet", "hasn", "haven", "isn", "aren", "doesn", "don", "didn",
                             "wasn", "weren", "shouldn", "couldn", "wouldn", "won"})
-REFERS_BACK = re.compile(r"^\W*(?:\w+\s+){0,2}?(?:it|its|they|their|them|this|these|those|he|she|his|her|such|both)\b",
-                         re.I)
 _REFERRING = frozenset("it its they their them this these those he she his her such both".split())
+REFERS_BACK = re.compile(rf"^\W*(?:\w+\s+){{0,2}}?(?:{'|'.join(sorted(_REFERRING))})\b", re.I)
 
 
 def refers_back(text: str) -> bool:
@@ -285,7 +282,7 @@ def select_quotes(
         elif age_fit is False:  # only of other ages: ranks lower, but may still state the asker's case
             relative /= ASKER_CREDIT
         if rarest is not None and rarest not in words:  # the word that tells the subjects apart, elsewhere:
-            relative *= 0.5 if rarest in words_of(hits[number - 1].text) else 0.0  # the passage's topic?
+            relative *= 0.5 if rarest in passage_words[number] else 0.0  # the passage's topic?
         if relative > 0:
             scored.append([coverage * relative, coverage, number, text, rarest is None or rarest in words, said])
     if not scored:
