@@ -75,13 +75,23 @@ def test_a_yes_no_question_about_something_no_passage_mentions_gets_no_quote():
     assert quoted("Does the Harbourline Saver pay 1.20% on balances above £50,000?", SAVER)
 
 
+ELIGIBILITY = ("You can open a Harbourline Saver if you are 16 or older and live in the Orlay Isles. "
+               "The Harbourline Saver is an easy-access savings account.")
+
+
+@pytest.mark.parametrize("preamble", ["I'm retired. ", "I have savings. ", "My daughter banks with Brannock & Hale. "])
+def test_a_yes_no_question_after_what_the_asker_says_of_themselves_is_still_one(preamble):
+    """The sentence that asks decides the kind of question and what it asks, wherever it stands."""
+    assert quoted(preamble + "Can the Harbourline Saver be opened as a joint account?", ELIGIBILITY) == []
+    assert quoted(preamble + "Can the Harbourline Saver be opened as a savings account?", ELIGIBILITY)
+    assert quoted(preamble + "Does the Harbourline Saver pay 1.20% on balances above £50,000?", SAVER)
+
+
 def test_a_yes_no_question_whose_narrowing_word_only_an_unquoted_passage_has_gets_no_quote():
-    eligibility = ("You can open a Harbourline Saver if you are 16 or older and live in the Orlay Isles. "
-                   "The Harbourline Saver is an easy-access savings account.")
     others = ["The Orlay Isles are a group of islands.", "Brannock & Hale is a bank.",
               "Marrow-Kessler syndrome causes joint pain."]  # the fourth passage: no quote comes from it
-    assert quoted("Can the Harbourline Saver be opened as a joint account?", eligibility, *others) == []
-    assert quoted("Can the Harbourline Saver be opened as a savings account?", eligibility, *others)
+    assert quoted("Can the Harbourline Saver be opened as a joint account?", ELIGIBILITY, *others) == []
+    assert quoted("Can the Harbourline Saver be opened as a savings account?", ELIGIBILITY, *others)
 
 
 def test_a_long_statement_to_check_is_answered_though_its_passage_paraphrases_a_word_or_two():

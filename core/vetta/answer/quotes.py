@@ -132,6 +132,14 @@ def counted(question: str) -> set[str]:
 _YES_NO = re.compile(r"^\W*(?:can|could|is|are|was|were|does|do|did|should|will|may|might|has|have|must)\b", re.I)
 
 
+def asking_sentence(question: str) -> str:
+    """The sentence that asks: the last one that ends with a question mark ("I'm on food stamps. *Can I use
+    the data without paying?*"), or the whole text when none does."""
+    asking = [question[start:end] for start, end, _ in sentence_spans(question)
+              if question[start:end].rstrip().endswith("?")]
+    return asking[-1] if asking else question
+
+
 UNSTATED_SHARE = 0.2
 """How much of what a yes/no question asks its passages may leave unsaid: one word in five, rounded down.
 A short question ("Can it be opened as a *joint* account?", four words asked) may miss none; a long
@@ -144,8 +152,10 @@ claims it does not address and 48% of those it supports (every word: 0.6% and 21
 def unaddressed(question: str, hits: list[Hit]) -> bool:
     """A yes/no question about something the retrieved passages do not mention ("Can it be opened as a
     *joint* account?"): they describe the subject, not what is asked about it. What is asked: the nouns and
-    names, and the adjectives that narrow a noun ("a *joint* account"), looked for in the passages quotes
-    come from, under their titles; more than ``UNSTATED_SHARE`` of them unsaid is unaddressed."""
+    names, and the adjectives that narrow a noun ("a *joint* account") of the sentence that asks, looked for
+    in the passages quotes come from, under their titles; more than ``UNSTATED_SHARE`` of them unsaid is
+    unaddressed."""
+    question = asking_sentence(question)  # what the asker says of themselves first is context, not asked
     if not _YES_NO.match(question):
         return False
     from ..nlp import parse
