@@ -132,6 +132,26 @@ def test_llama_cpp_backend_answers_from_the_packaged_gguf(vetta_home):
     assert model.generate(MESSAGES, max_new_tokens=24) == reply
 
 
+def test_a_script_that_asked_with_the_llama_cpp_backend_exits_without_a_traceback(vetta_home, corpus):
+    """llama-cpp-python's own __del__ ran during interpreter shutdown and printed "Exception ignored in"
+    after every script that asked a question; the model is now closed while the interpreter is whole."""
+    pytest.importorskip("llama_cpp", reason="optional extra vetta[llamacpp] is not installed")
+    import os
+    import subprocess
+    import sys
+
+    vetta_home.mkdir(parents=True, exist_ok=True)
+    (vetta_home / "config.toml").write_text('model = "llamacpp:smollm2-135m-instruct"\nprefer_quotes = false\n')
+    script = ("import sys, vetta\n"
+              "assistant = vetta.Assistant('general')\n"
+              "assistant.ingest([sys.argv[1]])\n"
+              "print(assistant.ask('What is the first-line drug for type 2 diabetes?').text)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(corpus)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "VETTA_HOME": str(vetta_home)})
+    assert done.returncode == 0, done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
 def test_llama_cpp_backend_without_the_extra_is_a_clear_error(vetta_home, monkeypatch):
     import sys
 

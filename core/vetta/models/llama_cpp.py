@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 from ..errors import ConfigError, ModelBusy, ModelError
@@ -68,6 +69,9 @@ class LlamaCppModel(Model):
                     if not adapter:
                         raise
                     raise ConfigError(f"model_adapter {self.adapter!r} does not load onto {path.name}: {error}") from error
+                # freed with this object, or at exit while the interpreter is whole: llama-cpp-python's own
+                # __del__ at shutdown printed "Exception ignored in: <function Llama.__del__>" after every script
+                weakref.finalize(self, self._llm.close)
         return self._llm
 
     def generate(self, messages: list[dict[str, str]], max_new_tokens: int = 160) -> str:
