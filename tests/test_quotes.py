@@ -87,6 +87,18 @@ def test_a_yes_no_question_after_what_the_asker_says_of_themselves_is_still_one(
     assert quoted(preamble + "Does the Harbourline Saver pay 1.20% on balances above £50,000?", SAVER)
 
 
+def test_a_yes_no_question_asked_under_a_condition_no_passage_speaks_of_gets_no_quote():
+    """"While pregnant", "if I have kidney disease": the condition is part of what is asked; the general
+    dose is no answer to it."""
+    label = "Adults take one Veltrazine tablet every 6 hours with food. Do not take more than 4 tablets a day."
+    assert quoted("Can I take Veltrazine while pregnant?", label) == []
+    assert quoted("Can I take Veltrazine while breastfeeding?", label) == []
+    assert quoted("Can I take Veltrazine if I have kidney disease?", label) == []
+    warned = label + " Veltrazine must not be taken while pregnant."
+    assert quoted("Can I take Veltrazine while pregnant?", warned)[0] == "Veltrazine must not be taken while pregnant."
+    assert quoted("Can adults take Veltrazine every 6 hours?", label)
+
+
 def test_a_yes_no_question_whose_narrowing_word_only_an_unquoted_passage_has_gets_no_quote():
     others = ["The Orlay Isles are a group of islands.", "Brannock & Hale is a bank.",
               "Marrow-Kessler syndrome causes joint pain."]  # the fourth passage: no quote comes from it

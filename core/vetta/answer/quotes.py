@@ -160,9 +160,13 @@ def unaddressed(question: str, hits: list[Hit]) -> bool:
         return False
     from ..nlp import parse
 
-    narrowing = " ".join(t.text for t in parse(question) if t.dep_ == "amod" and t.head.pos_ in ("NOUN", "PROPN"))
+    doc = parse(question)
+    narrowing = " ".join(t.text for t in doc if t.dep_ == "amod" and t.head.pos_ in ("NOUN", "PROPN"))
+    # the condition it is asked under ("while *pregnant*", "if I have an egg *allergy*"): an adverbial clause
+    condition = " ".join(t.text for clause in doc if clause.dep_ == "advcl" for t in clause.subtree
+                         if t.pos_ in ("NOUN", "PROPN", "ADJ", "VERB"))
     said = set().union(*(words_of(hit.evidence) for hit in hits[:QUOTED_PASSAGES])) if hits else set()
-    asked = (_subject_words(question) | words_of(narrowing)) - topic_words(" ".join(QUESTION_FRAME))
+    asked = (_subject_words(question) | words_of(narrowing) | words_of(condition)) - topic_words(" ".join(QUESTION_FRAME))
     return sum(word not in said for word in asked) > int(UNSTATED_SHARE * len(asked))
 
 
