@@ -65,6 +65,10 @@ def test_a_question_about_one_side_is_not_answered_by_the_other_side():
     ("How deep is the reservoir?", "The reservoir was built between 1967 and 1971.", False),
     ("How deep is the reservoir?", "The reservoir is 42 m at its deepest point.", True),
     ("Who designed the imager?", "It was designed by Dunmore Optics.", True),
+    ("How often should adults get a booster?", "Two vaccines protect adults: Td and Tdap.", False),
+    ("How often should adults get a booster?", "Everyone should get a booster every 10 years.", True),
+    ("How often is Veltrazine taken?", "Veltrazine tablets are taken twice a day with food.", True),
+    ("How frequently does the satellite revisit a site?", "It carries 13 spectral bands.", False),
 ])
 def test_a_question_that_asks_for_a_date_number_measure_or_name_needs_a_sentence_that_has_one(question, text, answers):
     assert answers_type(question, text) is answers

@@ -78,6 +78,9 @@ _HAS_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|
 _HAS_DATE = re.compile(rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b{_MONTH}\b|\b(?:century|decade|ago|since|until)\b"
                        r"|\b\d{1,2}[.:]\d{2}\b|\b(?:a\.m\.|p\.m\.|noon|midnight|morning|evening|night)"
                        r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend)s?\b", re.I)
+_HAS_FREQUENCY = re.compile(r"\bevery\b|\b(?:once|twice|thrice)\b|\btimes?\s+(?:a|an|per|each)\b|\b(?:hourly|daily|nightly|"
+                            r"weekly|fortnightly|monthly|quarterly|yearly|annually)\b|\b(?:per|each|a)\s+(?:hour|day|"
+                            r"night|week|month|year)\b", re.I)
 _HAS_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+|\b[A-Z]{2,}")
 # What a question asks for, and what a sentence must hold to answer it.
 ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -85,9 +88,11 @@ ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"^\W*when (?:was|were|did|does|do|is|will)\b(?!.*\b(?:should|can|must|need)\b)"
                 r"|\b(?:what|which|in what) (?:year|date|month|day|decade|century|time)\b|\bsince when\b"
                 r"|\bhow long ago\b|\bwhat time\b", re.I), _HAS_DATE),
-    (re.compile(r"\bhow (?:many|much|long|often|old|far|high|big|large|fast|deep|wide|tall|heavy|frequently)\b"
+    (re.compile(r"\bhow (?:many|much|long|old|far|high|big|large|fast|deep|wide|tall|heavy)\b"
                 r"|\bwhat (?:age|dose|dosage|percent|percentage|amount|number|size|temperature|level|rate|limit|"
-                r"threshold|resolution|interval|frequency)\b|\bat what (?:age|temperature|level|dose)\b", re.I), _HAS_NUMBER),
+                r"threshold|resolution|interval)\b|\bat what (?:age|temperature|level|dose)\b", re.I), _HAS_NUMBER),
+    # "how often" asks for a frequency ("every 10 years", "twice a day"), not any number
+    (re.compile(r"\bhow (?:often|frequently|regularly)\b|\b(?:what|which|at what) frequency\b", re.I), _HAS_FREQUENCY),
     (re.compile(r"^\W*who\b|\bwhich (?:agency|company|organi[sz]ation|person|scientist|team|institute)\b", re.I),
      _HAS_NAME),
 )
