@@ -12,8 +12,9 @@ ranks lower, and is out unless its passage has that word; a question word the se
 passage has counts half (the passage is about it). Who asks is a qualifier, not topic: the asker's age,
 sex and other details ("I'm a 75-year-old man") are not words a quote must cover, and a sentence whose age
 band holds the asker's age, or that speaks of their sex, ranks higher ("71 years and older: 20 mcg"); one
-whose bands all exclude it ranks lower. A yes/no question whose asked words the quoted passages mostly
-lack (more than one in five) is not addressed by them. No candidate: no quote (the model writes, or the
+whose bands all exclude it ranks lower. A yes/no question (read from the sentence that asks) whose asked
+words, the condition it is asked under included ("while pregnant"), the quoted passages mostly lack (more
+than one in five) is not addressed by them. "How often" is answered only by a frequency. No candidate: no quote (the model writes, or the
 assistant abstains).
 """
 
