@@ -5,7 +5,8 @@ row); a sentence whose subject is "It", "They", "This"... ("For a typical adult 
 together with the sentence it refers back to. Candidates are ranked by how much of the question they cover,
 each question word weighted by how rare it is among the retrieved sentences (the drug or mission the
 question names outweighs the words every sentence shares; "two" and "2" are one word), times their
-passage's retrieval score and, when an embedder is given, their semantic similarity to the question. A question that asks for a date or time, a number or a person is answered only
+passage's retrieval score and, when an embedder is given, their semantic similarity to the question. A
+question that asks for a date or time, a number, a frequency ("how often") or a person is answered only
 by a sentence that has one, and one that asks about one side of a direction ("above £50,000", "the last
 ferry") never by a sentence about the other side; a quote that lacks the rarest question word found anywhere
 ranks lower, and is out unless its passage has that word; a question word the sentence lacks but its
@@ -14,7 +15,7 @@ sex and other details ("I'm a 75-year-old man") are not words a quote must cover
 band holds the asker's age, or that speaks of their sex, ranks higher ("71 years and older: 20 mcg"); one
 whose bands all exclude it ranks lower. A yes/no question (read from the sentence that asks) whose asked
 words, the condition it is asked under included ("while pregnant"), the quoted passages mostly lack (more
-than one in five) is not addressed by them. "How often" is answered only by a frequency. No candidate: no quote (the model writes, or the
+than one in five) is not addressed by them. No candidate: no quote (the model writes, or the
 assistant abstains).
 """
 
@@ -24,7 +25,7 @@ import math
 import re
 from typing import Callable
 
-from ..text import CAPTION, LIST_ITEM, WORD_NUMBERS, sentence_spans, spelled_counts, topic_words
+from ..text import CAPTION, LIST_ITEM, WORD_NUMBERS, sentence_spans, sentences, spelled_counts, topic_words
 from ..types import Hit, Sentence
 
 _COUNT_WORDS = topic_words(" ".join(WORD_NUMBERS))
@@ -79,9 +80,9 @@ _HAS_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|
 _HAS_DATE = re.compile(rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b{_MONTH}\b|\b(?:century|decade|ago|since|until)\b"
                        r"|\b\d{1,2}[.:]\d{2}\b|\b(?:a\.m\.|p\.m\.|noon|midnight|morning|evening|night)"
                        r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend)s?\b", re.I)
-_HAS_FREQUENCY = re.compile(r"\bevery\b|\b(?:once|twice|thrice)\b|\btimes?\s+(?:a|an|per|each)\b|\b(?:hourly|daily|nightly|"
-                            r"weekly|fortnightly|monthly|quarterly|yearly|annually)\b|\b(?:per|each|a)\s+(?:hour|day|"
-                            r"night|week|month|year)\b", re.I)
+_HAS_FREQUENCY = re.compile(r"\bevery\b|\b(?:once|twice|thrice)\b|\btimes?\s+(?:a|an|per|each)\b"
+                            r"|\b(?:hourly|daily|nightly|weekly|fortnightly|monthly|quarterly|yearly|annually)\b"
+                            r"|\b(?:per|each|a)\s+(?:hour|day|night|week|month|year)\b", re.I)
 _HAS_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+|\b[A-Z]{2,}")
 # What a question asks for, and what a sentence must hold to answer it.
 ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -141,8 +142,7 @@ _YES_NO = re.compile(r"^\W*(?:can|could|is|are|was|were|does|do|did|should|will|
 def asking_sentence(question: str) -> str:
     """The sentence that asks: the last one that ends with a question mark ("I'm on food stamps. *Can I use
     the data without paying?*"), or the whole text when none does."""
-    asking = [question[start:end] for start, end, _ in sentence_spans(question)
-              if question[start:end].rstrip().endswith("?")]
+    asking = [sentence for sentence in sentences(question) if sentence.rstrip().endswith("?")]
     return asking[-1] if asking else question
 
 
@@ -172,7 +172,7 @@ def unaddressed(question: str, hits: list[Hit]) -> bool:
     condition = " ".join(t.text for clause in doc if clause.dep_ == "advcl" for t in clause.subtree
                          if t.pos_ in ("NOUN", "PROPN", "ADJ", "VERB"))
     said = set().union(*(words_of(hit.evidence) for hit in hits[:QUOTED_PASSAGES])) if hits else set()
-    asked = (_subject_words(question) | words_of(narrowing) | words_of(condition)) - topic_words(" ".join(QUESTION_FRAME))
+    asked = (_subject_words(question) | words_of(f"{narrowing} {condition}")) - topic_words(" ".join(QUESTION_FRAME))
     return sum(word not in said for word in asked) > int(UNSTATED_SHARE * len(asked))
 
 
