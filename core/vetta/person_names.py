@@ -16,7 +16,9 @@ molecules after people or with capitalised words; redacting them garbles answers
   it ("Kras mutations", "Nanog null cells"): a label, not a person;
 - it is a multi-word WordNet lemma ("aloe vera", "Monte Carlo", "El Nino"), a thing or a famous name, not a
   private person;
-- a word of it is written in lower case elsewhere in the same text (a common noun: "Poison Help"... "help").
+- a word of it is written in lower case elsewhere in the same text (a common noun: "Poison Help"... "help");
+- it is a journal's abbreviated title in a citation, running on to the volume ("J. Mol. Biol. 247, 536-540",
+  "Ann Neurol 2016;79:929").
 
 The possessive stays a person on purpose: "Margaret Okonkwo's disease" is a patient.
 """
@@ -35,7 +37,10 @@ _THINGS = (
     r"Catalog(?:ue)?|Curve|Index|Scale|Ratio|Assay|Cycler|Institutes?|National|Department|Centers?|Centres?|"
     r"Agency|Administration|University|College|Hospital|Clinic|Laborator(?:y|ies)|Programm?e?s?|Project|"
     r"Survey|Collection|Initiative|Council|Committee|Commission|Bureau|Ministry|Foundation|Society|"
-    r"Association|Network|Database|Diseases?|Disorders?|Syndrome|Fever|Vaccine|Complex|Station|Hut|Col|Goals?"
+    r"Association|Network|Database|Diseases?|Disorders?|Syndrome|Fever|Vaccine|Complex|Station|Hut|Col|Goals?|"
+    # administrative divisions: "Kwale Districts", "Marin County", "Limpopo Province"
+    r"Districts?|Count(?:y|ies)|Provinces?|Prefectures?|Municipalit(?:y|ies)|Regions?|Territor(?:y|ies)|"
+    r"Oblasts?|Governorates?|Boroughs?|Townships?"
 )
 # ... and these are people's names too (James Park, Ana Hill, Lee Rivers): a thing only after "the"
 _AMBIGUOUS = (
@@ -43,7 +48,7 @@ _AMBIGUOUS = (
     r"Ridge|Range|Mount|Mountains?|Peaks?|Pass|Port|Coast|Cape|Falls|Creek|Springs?|Harbou?r|Bridge|Tower|Halls?|"
     r"Camp|Base|Cloud|Record|Model|Test|Method|Plan|Account|Fund|Trust|Unit|Health|Study|Trial|System|Office|"
     r"Services?|Site|Pad|Launch|Facility|Building|Probe|Rover|Explorer|Forest|Desert|Basin|Gulf|Strait|Sound|"
-    r"Delta|Current|Score|Works|Mill"
+    r"Delta|Current|Score|Works|Mill|Parish|Canton"
 )
 _THING_WORD = re.compile(rf"\b(?:{_THINGS})\b")
 _AMBIGUOUS_WORD = re.compile(rf"\b(?:{_AMBIGUOUS})\b")
@@ -53,9 +58,15 @@ _THING_AFTER = re.compile(
     rf"(?:\s+[A-Z][\w-]*){{0,3}}\s+(?:{_THINGS})\b|\s+(?:(?:disease|syndrome|sign|test|score|scale|criteria|classification|lymphoma|sarcoma"
     r"|tumou?rs?|reflex|maneuver|manoeuvre|procedure|operation|mutation|variant|allele|equation|formula|index|law"
     r"|effect|phenomenon|palsy|fracture|tear|ulcer|cells?|nodes?|bod(?:y|ies)|curve|glacier|river|lake|station"
+    r"|virus(?:es)?|bacill(?:us|i)|infections?|stain(?:ing)?|reaction|agar|medium|cycle|shunt|duct|gland"
     r"|hut|telescope|camera|spectrograph|radiometer|imager|instrument|mission|satellite|programme|program|method"
     r"|technology|kinase|protein|gene|pathway|receptor|domain|rule|principle|model|algorithm)\b"
     r"|[A-Z][\w]*-?\d)")
+# a cited journal's abbreviated title runs on to its volume and pages: "J. Mol. Biol. 247, 536",
+# "Nucleic Acids Res. 28, 235-242", "Ann Neurol 2016;79:929", "Clin Cancer Res; 19(22)"; an author's name
+# is followed by another name, a year in parentheses or the title, not by a volume
+_JOURNAL_AFTER = re.compile(
+    r"(?:\.\s*[A-Z][a-z]*)*(?:\.\s*\d+\s*[,:(]\s*\d|\s*(?:19|20)\d\d\s*;\s*\d|\s*;\s*\d+\s*\(\d)")
 _FACTOR_BEFORE = re.compile(r"\bfactor\s+$", re.IGNORECASE)
 _THE_BEFORE = re.compile(r"\b[Tt]he\s+$")
 _DESIGNATION_BEFORE = re.compile(r"\b[A-Za-z]+-\d+[A-Za-z]?\s+$")  # "Sentinel-6 Michael Freilich"
@@ -153,6 +164,8 @@ def is_person(value: str, text: str, start: int) -> bool:
         return False
     if start > 0 and text[start - 1] in "/0123456789":
         return False  # "nmol/L. Thus": the end of a unit, not an initial
+    if _JOURNAL_AFTER.match(text, end):
+        return False  # "J. Mol. Biol. 247, 536": a journal cited by its abbreviated title
     if names_a_thing(text, start, end) or _title_case_line(text, start) or _modifies_a_noun(text, start, end):
         return False
     from .lexicon import known
