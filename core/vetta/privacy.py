@@ -207,38 +207,46 @@ def analyzer():
     global _analyzer
     with _analyzer_lock:
         if _analyzer is None:
-            import logging
+            from .nlp import light_imports
 
-            from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-            from presidio_analyzer.nlp_engine import NlpEngineProvider
-
-            logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
-            _quiet_tldextract()
-            nlp_engine = NlpEngineProvider(nlp_configuration={
-                "nlp_engine_name": "spacy",
-                "models": [{"lang_code": "en", "model_name": SPACY_MODEL}],
-                "ner_model_configuration": {
-                    "model_to_presidio_entity_mapping": {
-                        "PER": "PERSON", "PERSON": "PERSON", "ORG": "ORGANIZATION", "ORGANIZATION": "ORGANIZATION",
-                    },
-                    "low_confidence_score_multiplier": 0.4,
-                    "low_score_entity_names": [],
-                    # Presidio ignores ORG by default (false positives); organisations identify people's
-                    # employers, insurers and clinics here, so they are kept and filtered below instead.
-                    "labels_to_ignore": ["CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT",
-                                         "PRODUCT", "QUANTITY", "WORK_OF_ART", "NORP", "FAC", "LOC", "GPE",
-                                         "DATE", "TIME"],
-                },
-            }).create_engine()
-            from .nlp import entities_only
-
-            for nlp in nlp_engine.nlp.values():
-                entities_only(nlp)
-            registry = RecognizerRegistry(supported_languages=["en"])
-            registry.load_predefined_recognizers(nlp_engine=nlp_engine, languages=["en"])
-            registry.add_recognizer(_rule_recognizer_class()(_RULES))
-            _analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["en"])
+            with light_imports():  # Presidio's and spaCy's optional torch and transformers are not needed
+                _analyzer = _build_analyzer()
     return _analyzer
+
+
+def _build_analyzer():
+    """Presidio's analyzer on the packaged spaCy model (its entity recogniser only) with vetta's rules."""
+    import logging
+
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+    _quiet_tldextract()
+    nlp_engine = NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": "en", "model_name": SPACY_MODEL}],
+        "ner_model_configuration": {
+            "model_to_presidio_entity_mapping": {
+                "PER": "PERSON", "PERSON": "PERSON", "ORG": "ORGANIZATION", "ORGANIZATION": "ORGANIZATION",
+            },
+            "low_confidence_score_multiplier": 0.4,
+            "low_score_entity_names": [],
+            # Presidio ignores ORG by default (false positives); organisations identify people's
+            # employers, insurers and clinics here, so they are kept and filtered below instead.
+            "labels_to_ignore": ["CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT",
+                                 "PRODUCT", "QUANTITY", "WORK_OF_ART", "NORP", "FAC", "LOC", "GPE",
+                                 "DATE", "TIME"],
+        },
+    }).create_engine()
+    from .nlp import entities_only
+
+    for nlp in nlp_engine.nlp.values():
+        entities_only(nlp)
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.load_predefined_recognizers(nlp_engine=nlp_engine, languages=["en"])
+    registry.add_recognizer(_rule_recognizer_class()(_RULES))
+    return AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["en"])
 
 
 # --- from analyzer results to findings ----------------------------------------------------------------------

@@ -316,14 +316,15 @@ def audit(parts: Parts, result: Answer, redaction, kind: str = "ask") -> None:
 
 
 def similarity(parts: Parts) -> Callable[[str, list[str]], list[float]]:
-    """The embedder's cosine of the question with each text (the embedder is already loaded by retrieval)."""
+    """The embedder's cosine of the question with each text, both embedded as questions are (by the query
+    runtime that retrieval has already loaded)."""
     import numpy as np
 
     def cosine(question: str, texts: list[str]) -> list[float]:
         if not texts:
             return []
         query = np.asarray(parts.embedder.embed_query(question), dtype=np.float32)
-        matrix = np.asarray(parts.embedder.embed(texts), dtype=np.float32)
+        matrix = np.asarray(parts.embedder.embed_queries(texts), dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
         return [float(v) for v in (matrix @ query) / np.where(norms == 0, 1.0, norms)]
 

@@ -151,6 +151,11 @@ class Embedder(ABC):
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Texts compared with a question at answer time (candidate quotes), embedded the way questions are.
+        No store holds these vectors, so a backend may serve them from its faster query runtime."""
+        return self.embed(texts)
+
 
 class Model(ABC):
     """Writes text from chat messages (``[{"role": "system"|"user"|"assistant", "content": ...}]``)."""

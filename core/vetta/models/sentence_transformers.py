@@ -113,8 +113,14 @@ class SentenceTransformerEmbedder(Embedder):
         return self._query or None
 
     def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """By the query runtime where there is one: answering then never loads torch and the torch model
+        (about 3 s of a new process's first ``ask``), and a question and the sentences it is compared with
+        come from the same runtime."""
         fast = self._query_embedder()
-        return fast.embed([text])[0] if fast is not None else self.embed([text])[0]
+        return fast.embed(texts) if fast is not None else self.embed(texts)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         import numpy as np
