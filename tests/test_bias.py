@@ -179,3 +179,31 @@ def test_names_are_looked_for_only_where_a_word_is_not_the_corpus_own(monkeypatc
     assert spans("What is the Keeling Curve?", ["name"], known) == [] and calls == []
     found = spans("My friend Priya asked: what is the Keeling Curve?", ["name"], known)
     assert calls and (10, 15, "name") in found  # "Priya"
+
+
+def test_the_question_is_read_once_for_the_askers_name_and_for_its_redaction(monkeypatch):
+    """The PII analyzer's recogniser decides who is a person in both places, in one spaCy pass."""
+    from vetta import privacy
+    from vetta.demographics import neutral as neutralise
+
+    model = privacy.analyzer().nlp_engine.nlp["en"]
+    read = []
+
+    class Counting:  # the spaCy pipeline under the cache, counting what it reads
+        def __init__(self, nlp):
+            self.nlp = nlp
+
+        def __call__(self, text, *args, **kwargs):
+            read.append(text)
+            return self.nlp(text, *args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.nlp, name)
+
+    monkeypatch.setattr(model, "_nlp", Counting(model._nlp))
+    question = "My neighbour Okonkwo Adebayo says ibuprofen helps. How much acetaminophen is safe in a day?"
+    assert "Adebayo" not in neutralise(question)
+    assert "Adebayo" not in privacy.redact_texts([question])[0]
+    assert read == [question]
+    # a possessive or a relation still finds a name the recogniser misses, from the parts of speech
+    assert "Zyx" not in neutralise("What is Zyx's best option for an emergency fund?")

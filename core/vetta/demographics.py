@@ -7,7 +7,8 @@ depend on (``relevant_demographics``: healthcare keeps sex, age, pregnancy and s
 keeps age, income, housing and filing status, disability); those stay in. The question shown, screened by
 the guardrails and audited is always the one asked.
 
-The terms are a table per attribute (below) plus spaCy's person entities for names, and country names
+The terms are a table per attribute (below) plus the PII analyzer's person entities for names (one
+recogniser decides who is a person, for this and for redaction), and country names
 from pycountry for origin ("from Nigeria", "born in Ohio" is kept: only countries count).
 """
 
@@ -155,19 +156,35 @@ RELATIONS = set(("friend client patient customer colleague coworker partner neig
 def _names(question: str) -> list[tuple[int, int, str]]:
     """spaCy's person entities, and proper nouns in a person's place: a possessive ("Priya's fund") or
     beside a relation or title ("my analyst Emily", "Dr. Okafor")."""
-    from .nlp import pipeline
+    from .privacy import entities
 
-    doc = pipeline()(question, disable=["parser", "lemmatizer"])  # entities and parts of speech are what is read
-    found = [(ent.start_char, ent.end_char, "name") for ent in doc.ents if ent.label_ == "PERSON"]
-    for token in doc:
-        if token.pos_ != "PROPN" or not token.text[:1].isupper() or token.text.isupper():  # not acronyms
+    # the PII analyzer's reading: the same recogniser says who is a person here and in redaction, and the
+    # question's redaction for the audit log reads it once
+    found = [(ent.start_char, ent.end_char, "name") for ent in entities(question).ents if ent.label_ == "PERSON"]
+    if not (RELATIONS & set(re.findall(r"[a-z]+", question.lower())) or re.search(r"['’]s\b", question)):
+        return found  # no possessive and no relation or title: parts of speech would find nothing more
+    from .nlp import parse
+
+    doc = parse(question)
+
+    def proper(token) -> bool:  # a capitalised proper noun, not an acronym
+        return token.pos_ == "PROPN" and token.text[:1].isupper() and not token.text.isupper()
+
+    start = 0
+    while start < len(doc):
+        if not proper(doc[start]):
+            start += 1
             continue
-        after = doc[token.i + 1] if token.i + 1 < len(doc) else None
-        before = doc[token.i - 1] if token.i > 0 else None
+        end = start  # a name of several words is one ("my neighbour Okonkwo Adebayo")
+        while end + 1 < len(doc) and proper(doc[end + 1]):
+            end += 1
+        after = doc[end + 1] if end + 1 < len(doc) else None
+        before = doc[start - 1] if start > 0 else None
         possessive = after is not None and after.text in ("'s", "’s")
         beside = any(t is not None and t.lower_.rstrip(".") in RELATIONS for t in (before, after))
         if possessive or beside:
-            found.append((token.idx, token.idx + len(token.text), "name"))
+            found.append((doc[start].idx, doc[end].idx + len(doc[end].text), "name"))
+        start = end + 1
     return found
 
 

@@ -98,3 +98,35 @@ def entities_only(nlp) -> None:
             nlp.disable_pipe(name)
     if "vetta_lower_lemma" not in nlp.pipe_names:
         nlp.add_pipe("vetta_lower_lemma", last=True)
+
+
+class RecentDocs:
+    """A spaCy pipeline that keeps its last few documents of short texts by text. The PII analyzer's copy is
+    wrapped in one: a question read for the asker's name (``vetta.demographics``) is not read again when the
+    audit log's copy of it is redacted. Presidio only reads the documents it is given. Anything but a plain
+    call goes to the pipeline itself."""
+
+    SHORT = 2000  # characters: questions and answers, not the documents an ingest scans
+
+    def __init__(self, nlp, size: int = 64):
+        from collections import OrderedDict
+
+        self._nlp, self._size, self._docs, self._lock = nlp, size, OrderedDict(), threading.Lock()
+
+    def __call__(self, text, *args, **kwargs):
+        if args or kwargs or not isinstance(text, str) or len(text) > self.SHORT:
+            return self._nlp(text, *args, **kwargs)
+        with self._lock:
+            doc = self._docs.get(text)
+            if doc is not None:
+                self._docs.move_to_end(text)
+                return doc
+        doc = self._nlp(text)
+        with self._lock:
+            self._docs[text] = doc
+            while len(self._docs) > self._size:
+                self._docs.popitem(last=False)
+        return doc
+
+    def __getattr__(self, name):
+        return getattr(self._nlp, name)

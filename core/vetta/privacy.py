@@ -214,6 +214,12 @@ def analyzer():
     return _analyzer
 
 
+def entities(text: str):
+    """``text`` as the PII analyzer's spaCy model reads it (tokens and named entities, no parts of speech),
+    kept for the next read of the same text: who counts as a person is decided by one recogniser."""
+    return analyzer().nlp_engine.nlp["en"](text)
+
+
 def _build_analyzer():
     """Presidio's analyzer on the packaged spaCy model (its entity recogniser only) with vetta's rules."""
     import logging
@@ -239,10 +245,11 @@ def _build_analyzer():
                                  "DATE", "TIME"],
         },
     }).create_engine()
-    from .nlp import entities_only
+    from .nlp import RecentDocs, entities_only
 
-    for nlp in nlp_engine.nlp.values():
+    for language, nlp in list(nlp_engine.nlp.items()):
         entities_only(nlp)
+        nlp_engine.nlp[language] = RecentDocs(nlp)
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(nlp_engine=nlp_engine, languages=["en"])
     registry.add_recognizer(_rule_recognizer_class()(_RULES))
@@ -515,5 +522,5 @@ def redact_texts(texts: list[str], keep: Iterable[str] = ()) -> list[str]:
     redaction = Redaction(reserved=texts)
     return [redaction.redact(text, keep)[0] for text in texts]
 
-__all__ = ["ENTITY_TYPES", "STRUCTURED_TYPES", "Finding", "Redaction", "analyzer", "count_fields", "counts", "luhn_valid",
-           "npi_valid", "redact_answer", "redact_document", "redact_text", "redact_texts", "ssn_valid"]
+__all__ = ["ENTITY_TYPES", "STRUCTURED_TYPES", "Finding", "Redaction", "analyzer", "count_fields", "counts", "entities",
+           "luhn_valid", "npi_valid", "redact_answer", "redact_document", "redact_text", "redact_texts", "ssn_valid"]
