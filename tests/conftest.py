@@ -1,5 +1,7 @@
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -130,7 +132,7 @@ def chroma_url(request):
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory):
+def postgres_server():
     """A real PostgreSQL (the Debian package's initdb + pg_ctl) on 127.0.0.1 for the whole session. Skipped
     where it is not installed, unless VETTA_REQUIRE_POSTGRES=1 (.ci/run sets it: there it must run)."""
     from storehelp import postgres_bin, start_postgres
@@ -140,9 +142,13 @@ def postgres_server(tmp_path_factory):
         if os.environ.get("VETTA_REQUIRE_POSTGRES") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    stop, url = start_postgres(tmp_path_factory.mktemp("postgres"))
+    # outside pytest's own temporary folder: another pytest run makes that folder private to its user
+    # again (mode 700), and the server, which runs as the postgres user, then loses its data mid-session
+    folder = Path(tempfile.mkdtemp(prefix="vetta-test-postgres-"))
+    stop, url = start_postgres(folder)
     yield url
     subprocess.run(stop, check=False, capture_output=True, timeout=60)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
