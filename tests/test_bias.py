@@ -148,6 +148,9 @@ def test_vetta_eval_bias_reports_per_attribute_and_the_corpus_coverage(run, tmp_
     ("screening every 4 to 6 years", []),
     ("3 or more drinks on one occasion", []),
     ("USD 1,000 or more", []),
+    ("most healthy adults have it checked every 4 to 6 years", [(18, float("inf"))]),
+    ("older adults and children", [(65, float("inf")), (0, 18)]),
+    ("adults aged 19 years and older", [(19, float("inf"))]),  # its own figures, not the group's
 ])
 def test_age_bands_a_sentence_speaks_of(text, bands):
     from vetta.demographics import age_bands
@@ -164,6 +167,13 @@ def test_the_asker_is_read_off_the_question_and_set_aside_from_its_topic():
     assert person.age_fit("ages 19 to 70: 15 mcg a day") is True
     assert person.age_fit("71 years and older: 20 mcg a day") is False
     assert person.age_fit("ages 19 to 70: 15 mcg; 71 years and older: 20 mcg") is None  # a table of bands
+    assert person.speaks_to_age("ages 19 to 70: 15 mcg; 71 years and older: 20 mcg")  # ... that holds its band
+    assert not person.speaks_to_age("ages 1 to 18: 15 mcg; 71 years and older: 20 mcg")
+    # with no figures, the age groups a sentence names ("adults" from 18, "children" under 18)
+    assert person.age_fit("Most healthy adults should have it checked every 4 to 6 years.") is True
+    assert asker("How often should my 10-year-old have it checked?").age_fit("Most healthy adults ...") is False
+    assert asker("How often should my 10-year-old have it checked?").age_fit("Children and teens: once") is None
+    assert asker("How often should my 10-year-old have it checked?").speaks_to_age("Children and teens: once")
     assert person.age_fit("Vitamin D helps the body absorb calcium.") is None
     assert asker("My 6-month-old daughter has a fever.").ages == ((0.5, 0.5 + 1 / 12),)
 

@@ -156,6 +156,22 @@ def test_who_asks_is_a_qualifier_the_item_for_their_age_band_is_quoted(question,
         other not in quotes[0] for other in ("4 grams", "3 grams", "2 grams") if other != expected)
 
 
+# Fictional, written for this test: the adults' rule is the better-covered sentence, the children's rule is
+# a table of two bands and says "it"; a 10-year-old is given the children's, a 35-year-old the adults'.
+CHECKS = ("Most healthy adults should have their Vornel levels checked every 4 to 6 years. "
+          "Children and teens should have it checked once between ages 9 and 11 and again between ages 17 and 21.")
+
+
+@pytest.mark.parametrize("question, expected, not_expected", [
+    ("How often should my healthy 10-year-old son have his Vornel levels checked?", "9 and 11", "4 to 6"),
+    ("How often should my healthy 35-year-old son have his Vornel levels checked?", "4 to 6", "9 and 11"),
+])
+def test_a_sentence_only_of_other_age_groups_is_no_answer_where_one_speaks_of_the_askers(question, expected,
+                                                                                          not_expected):
+    quotes = quoted(question, CHECKS)
+    assert quotes and expected in " ".join(quotes) and not_expected not in " ".join(quotes)
+
+
 def test_the_askers_own_words_do_not_count_against_coverage():
     # without the age and sex set aside, "34", "year", "old", "man" are question words no sentence has
     assert quoted("I'm a 34-year-old man. How often are Dornavil tablets taken?", DRUGS) == [

@@ -248,9 +248,26 @@ _BANDS: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(pattern, re.IGNOR
 ))
 
 
+# The age groups a sentence names without figures ("most healthy adults", "children and teens"), as the
+# usual bands of US health guidance: read only where the sentence gives no figures of its own.
+_GROUPS: tuple[tuple[re.Pattern, tuple[float, float]], ...] = tuple((re.compile(p, re.IGNORECASE), band) for p, band in (
+    (r"\b(?:older\s+(?:adults|people|americans)|seniors|the\s+elderly)\b", (65.0, float("inf"))),
+    (r"\b(?<!older\s)(?<!young\s)adults\b", (18.0, float("inf"))),
+    (r"\b(?:teens|teenagers|adolescents)\b", (13.0, 20.0)),
+    (r"\b(?<!adult\s)children\b", (0.0, 18.0)),
+    (r"\b(?:infants|babies|newborns)\b", (0.0, 1.0)),
+))
+
+
 def age_bands(text: str) -> list[tuple[float, float]]:
     """The age bands ``text`` speaks of, as [low, high) in years: "ages 51 to 70" -> (51, 71), "71 years and
-    older" -> (71, inf), "before the 15th birthday" -> (0, 15)."""
+    older" -> (71, inf), "before the 15th birthday" -> (0, 15); with no figures, the age groups it names
+    ("most healthy adults" -> (18, inf))."""
+    bands = _figure_bands(text)
+    return bands or [band for pattern, band in _GROUPS if pattern.search(text)]
+
+
+def _figure_bands(text: str) -> list[tuple[float, float]]:
     bands = []
     for pattern, kind in _BANDS:
         for match in pattern.finditer(text):
@@ -291,9 +308,17 @@ class Asker:
     def age_fit(self, text: str) -> bool | None:
         """Whether the age bands ``text`` speaks of hold the asker's age: True when every one does, False when
         none does, None when some do (a table of bands) or either is unknown."""
-        bands = age_bands(text) if self.ages else []
-        fits = {any(low < b_high and b_low < high for low, high in self.ages) for b_low, b_high in bands}
+        fits = set(self._fits(text))
         return fits.pop() if len(fits) == 1 else None
+
+    def speaks_to_age(self, text: str) -> bool:
+        """Whether one of the age bands ``text`` speaks of holds the asker's age, alone or in a table of bands
+        ("once between ages 9 and 11 and again between 17 and 21" for a 10-year-old)."""
+        return any(self._fits(text))
+
+    def _fits(self, text: str) -> list[bool]:
+        bands = age_bands(text) if self.ages else []
+        return [any(low < b_high and b_low < high for low, high in self.ages) for b_low, b_high in bands]
 
     def person_fit(self, text: str) -> bool:
         """Whether ``text`` speaks of the asker's sex ("women" for "I'm a 60-year-old woman") or of the kind

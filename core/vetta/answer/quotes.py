@@ -13,7 +13,8 @@ ranks lower, and is out unless its passage has that word; a question word the se
 passage has counts half (the passage is about it). Who asks is a qualifier, not topic: the asker's age,
 sex and other details ("I'm a 75-year-old man") are not words a quote must cover, and a sentence whose age
 band holds the asker's age, or that speaks of their sex, ranks higher ("71 years and older: 20 mcg"); one
-whose bands all exclude it ranks lower. A yes/no question (read from the sentence that asks) whose asked
+whose bands all exclude it ranks lower, and is no answer at all where another sentence speaks of the asker's
+band ("most healthy adults..." for a 10-year-old, when "children ... between ages 9 and 11" is there). A yes/no question (read from the sentence that asks) whose asked
 words, the condition it is asked under included ("while pregnant"), the quoted passages mostly lack (more
 than one in five) is not addressed by them. No candidate: no quote (the model writes, or the
 assistant abstains).
@@ -304,7 +305,10 @@ def select_quotes(
         if rarest is not None and rarest not in words:  # the word that tells the subjects apart, elsewhere:
             relative *= 0.5 if rarest in passage_words[number] else 0.0  # the passage's topic?
         if relative > 0:
-            scored.append([coverage * relative, coverage, number, text, rarest is None or rarest in words, said])
+            scored.append([coverage * relative, coverage, number, text, rarest is None or rarest in words, said,
+                           age_fit])
+    if any(person.speaks_to_age(item[5]) for item in scored):  # a sentence speaks of the asker's age band:
+        scored = [item for item in scored if item[6] is not False]  # one only of other ages answers another
     if not scored:
         return []
     scored.sort(key=lambda item: (-round(item[0], 6), item[2], len(item[3])))  # ties: the shorter, more specific
@@ -313,11 +317,11 @@ def select_quotes(
         for item, cosine in zip(head, similarity(question, [item[3] for item in head])):
             item[0] *= 0.5 + 0.5 * max(cosine, 0.0)
         scored = sorted(head, key=lambda item: (-round(item[0], 6), item[2], len(item[3]))) + scored[6:]
-    best_rank, _, best_number, _, best_has_rarest, _ = scored[0]
+    best_rank, _, best_number, _, best_has_rarest, *_ = scored[0]
     # a second quote: from the same passage, nearly as good, and holding the rare word if the first does
     chosen = [item for item in scored[:limit] if item[2] == best_number and item[0] >= 0.8 * best_rank
               and (item[4] or not best_has_rarest)]
     chosen = [item for index, item in enumerate(chosen) if not any(item[3] in other[3] or other[3] in item[3]
                                                                     for other in chosen[:index])]
     return [Sentence(text=text, citations=(number,), verdict="supported", score=1.0, evidence=text)
-            for _, _, number, text, _, _ in chosen]
+            for _, _, number, text, *_ in chosen]
