@@ -18,7 +18,12 @@ molecules after people or with capitalised words; redacting them garbles answers
   private person;
 - a word of it is written in lower case elsewhere in the same text (a common noun: "Poison Help"... "help");
 - it is a journal's abbreviated title in a citation, running on to the volume ("J. Mol. Biol. 247, 536-540",
-  "Ann Neurol 2016;79:929").
+  "Ann Neurol 2016;79:929", "Eur. J. Neurosci., 8, 1488");
+- a word of it names an organism below its species elsewhere in the text ("serovar Typhi" makes "S. Typhi"
+  an organism), or it is a letter that ends one sentence before a word that opens the next ("hnRNP K.
+  Further, ...");
+- a head noun of a town, publisher, firm or technique is in it ("Ifakara Town", "Cochrane Library", "Bayer
+  Pharma", "Atomic Force Microscopy").
 
 The possessive stays a person on purpose: "Margaret Okonkwo's disease" is a patient.
 """
@@ -40,7 +45,11 @@ _THINGS = (
     r"Association|Network|Database|Diseases?|Disorders?|Syndrome|Fever|Vaccine|Complex|Station|Hut|Col|Goals?|"
     # administrative divisions: "Kwale Districts", "Marin County", "Limpopo Province"
     r"Districts?|Count(?:y|ies)|Provinces?|Prefectures?|Municipalit(?:y|ies)|Regions?|Territor(?:y|ies)|"
-    r"Oblasts?|Governorates?|Boroughs?|Townships?"
+    r"Oblasts?|Governorates?|Boroughs?|Townships?|Towns?|Cit(?:y|ies)|Villages?|"
+    # publishers, firms and products: "Cochrane Library", "Bayer Pharma", "Alert Maps"
+    r"Library|Pharma|Maps?|"
+    # techniques: "Atomic Force Microscopy", "Electron Cryo-Microscopy"
+    r"[\w-]*(?:scopy|graphy|metry|ectomy|otomy|plasty)"
 )
 # ... and these are people's names too (James Park, Ana Hill, Lee Rivers): a thing only after "the"
 _AMBIGUOUS = (
@@ -66,7 +75,10 @@ _THING_AFTER = re.compile(
 # "Nucleic Acids Res. 28, 235-242", "Ann Neurol 2016;79:929", "Clin Cancer Res; 19(22)"; an author's name
 # is followed by another name, a year in parentheses or the title, not by a volume
 _JOURNAL_AFTER = re.compile(
-    r"(?:\.\s*[A-Z][a-z]*)*(?:\.\s*\d+\s*[,:(]\s*\d|\s*(?:19|20)\d\d\s*;\s*\d|\s*;\s*\d+\s*\(\d)")
+    r"(?:\.\s*[A-Z][a-z]*)*(?:\.,?\s*\d+\s*[,:(]\s*\d|\s*(?:19|20)\d\d\s*;\s*\d|\s*;\s*\d+\s*\(\d)")
+# the name of an organism below its species, wherever the text uses it: "Salmonella enterica serovar Typhi"
+# makes "S. Typhi" and "Typhi" an organism
+_RANKED = re.compile(r"\b(?:serovars?|serotypes?|subsp\.|subspecies|var\.|biovars?|pathovars?|strains?)\s+([A-Z][a-z]+)\b")
 _FACTOR_BEFORE = re.compile(r"\bfactor\s+$", re.IGNORECASE)
 _THE_BEFORE = re.compile(r"\b[Tt]he\s+$")
 _DESIGNATION_BEFORE = re.compile(r"\b[A-Za-z]+-\d+[A-Za-z]?\s+$")  # "Sentinel-6 Michael Freilich"
@@ -118,6 +130,10 @@ def names_a_thing(text: str, start: int, end: int) -> bool:
 
 
 _SMALL_WORDS = frozenset("a an and as at but by for from in into is of on or the to with via versus vs".split())
+# words that open or join sentences, never surnames: after an initial, a sentence boundary spaCy missed
+_FUNCTION_WORDS = _SMALL_WORDS | frozenset(
+    "further furthermore however moreover thus hence therefore then these this those here there we our it its "
+    "in addition also finally first second third next conversely overall together taken".split())
 
 
 def _title_case_line(text: str, start: int) -> bool:
@@ -166,6 +182,10 @@ def is_person(value: str, text: str, start: int) -> bool:
         return False  # "nmol/L. Thus": the end of a unit, not an initial
     if _JOURNAL_AFTER.match(text, end):
         return False  # "J. Mol. Biol. 247, 536": a journal cited by its abbreviated title
+    if set(words) & set(_RANKED.findall(text)):
+        return False  # "S. Typhi" where the text says "serovar Typhi": an organism
+    if re.fullmatch(r"[A-Z]\.", words[0]) and words[-1].lower() in _FUNCTION_WORDS:
+        return False  # "hnRNP K. Further, ...": a letter ending one sentence and the next one's first word
     if names_a_thing(text, start, end) or _title_case_line(text, start) or _modifies_a_noun(text, start, end):
         return False
     from .lexicon import known
