@@ -8,7 +8,7 @@ import os
 import pytest
 
 from vetta import audit
-from vetta.catalog import Access
+from vetta.access import Access
 from test_access import DOCUMENTS, GROUPS, QUESTION, SEES, assert_unseen, corpus, make  # noqa: F401
 
 

@@ -7,7 +7,8 @@ import itertools
 
 import pytest
 
-from vetta.catalog import Access, Catalog, allowed_chunk_ids
+from vetta.access import Access, allowed_chunk_ids
+from vetta.catalog import Catalog
 from vetta.types import Chunk, Document, Provenance
 
 DOCS = [  # (source, groups, metadata)
@@ -96,3 +97,41 @@ def test_sign_offs_quarantine_and_repairs_behave_the_same_on_both_databases(tmp_
     assert catalog.documents()[0]["n_chunks"] == 0 and catalog.journal() == [("delete", "x")]
     assert catalog.generation == 9  # every write transaction counted once
     catalog.close()
+
+
+def test_a_sqlite_catalog_is_read_without_sqlalchemy_until_it_writes(tmp_path, catalog):
+    """An unchanged ingest and the listing commands read a SQLite catalog with the standard library (importing
+    SQLAlchemy and opening its engine was most of their start-up); what they read is what the engine reads."""
+    import subprocess
+    import sys
+
+    if catalog.dialect != "sqlite":
+        pytest.skip("a server's catalog is always read through the engine")
+    catalog.set_meta("embedder", "fake")
+    catalog.record_version(Document(source="onc.md", text="t", sha256="v2", domain="t", file="onc.md"), "pending")
+    fresh = Catalog(tmp_path / "catalog.sqlite", schema="vetta_sql")
+    reads = lambda c: (c.file_paths(), c.document_shas("onc.md"), c.file_fingerprint("onc.md"),  # noqa: E731
+                       c.get_meta("embedder"), c.journal(), c.documents(), c.versions(status="pending"))
+    assert reads(fresh) == reads(catalog) and fresh._engine is None
+    fresh.set_meta("other", "1")  # a write builds the engine; reads then go through it
+    assert fresh._engine is not None and fresh.get_meta("other") == "1"
+    script = ("import sys; from vetta.catalog import Catalog; "
+              f"c = Catalog({str(tmp_path / 'catalog.sqlite')!r}); c.file_paths(); c.documents(); c.versions(); "
+              "c.document_shas('onc.md'); c.get_meta('embedder'); c.journal(); "
+              "print('sqlalchemy' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    # a path with no catalog yet: the engine makes it, as opening one always did
+    empty = Catalog(tmp_path / "none.sqlite")
+    assert empty.file_paths() == {} and empty.documents() == [] and (tmp_path / "none.sqlite").exists()
+
+
+def test_an_older_sqlite_catalog_is_read_through_the_engine_which_migrates_it(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    Catalog(path).set_files([("a.md", "fp", "/docs/a.md")])
+    with sqlite3.connect(path) as db:  # as a catalog written before files had their path
+        db.execute("ALTER TABLE files DROP COLUMN path")
+    reopened = Catalog(path)
+    assert reopened.file_paths() == {"a.md": None} and reopened._engine is not None
+    assert reopened.file_fingerprint("a.md") == "fp"

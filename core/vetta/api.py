@@ -229,7 +229,7 @@ class Assistant:
         """Every stored document with its provenance; an assistant made for a user lists only what they may see."""
         from datetime import date
 
-        from .catalog import overdue
+        from .access import overdue
 
         today = date.today().isoformat()
         return [doc | {"overdue": overdue(doc, today)} for doc in self.store.catalog.documents(self._access)]
@@ -241,10 +241,10 @@ class Assistant:
     @property
     def access(self):
         """What this caller may be served: public documents and its groups', none past review where the
-        domain withholds those (``vetta.catalog.Access``)."""
+        domain withholds those (``vetta.access.Access``)."""
         from datetime import date
 
-        from .catalog import Access
+        from .access import Access
 
         return Access(self.groups or (), date.today().isoformat() if self.settings.withhold_overdue else None)
 

@@ -9,18 +9,44 @@ which is how the BM25 index knows it is stale. The tables and what differs betwe
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-import sqlalchemy as sa
-
-from . import catalog_sql as sql
-from .catalog_sql import chunks as CHUNKS, documents as DOCUMENTS, files as FILES, journal as JOURNAL
-from .catalog_sql import meta as META, quarantine as QUARANTINE, versions as VERSIONS
 from .types import Chunk, Document, Provenance
+
+if TYPE_CHECKING:
+    from .access import Access
+
+# SQLAlchemy and the tables (``vetta.catalog_sql``) are imported with a catalog's first engine: about 0.2 s of
+# a command's start-up, which an unchanged ingest on SQLite does without (its reads: ``_plain_rows``)
+sa: Any = None
+sql: Any = None
+CHUNKS: Any = None
+DOCUMENTS: Any = None
+FILES: Any = None
+JOURNAL: Any = None
+META: Any = None
+QUARANTINE: Any = None
+VERSIONS: Any = None
+BUSY_TIMEOUT_S = 60.0  # a reader or writer waits this long for another process's transaction, then fails
+
+
+def _load_sql() -> None:
+    global sa, sql, CHUNKS, DOCUMENTS, FILES, JOURNAL, META, QUARANTINE, VERSIONS
+    if sql is None:
+        import sqlalchemy
+
+        from . import catalog_sql
+
+        CHUNKS, DOCUMENTS, FILES = catalog_sql.chunks, catalog_sql.documents, catalog_sql.files
+        JOURNAL, META = catalog_sql.journal, catalog_sql.meta
+        QUARANTINE, VERSIONS = catalog_sql.quarantine, catalog_sql.versions
+        sa = sqlalchemy
+        sql = catalog_sql  # last: a thread that sees it sees the rest
 
 DOC_FIELDS = ("source", "file", "sha256", "title", "domain", "vetted_by", "vetted_on", "license", "version", "url")
 BATCH = 900  # ids per IN (...) list
@@ -32,9 +58,24 @@ class Catalog:
     every transaction has a pooled connection to itself while it runs."""
 
     def __init__(self, location: Path | str, schema: str = "vetta", pool: tuple[int, int] = (5, 20)):
-        self.engine = sql.engine_for(location, schema, *pool)
-        self.dialect = self.engine.dialect.name
-        sql.create_schema(self.engine, schema)
+        self._location, self._schema, self._pool = location, schema, pool
+        self._engine = None
+        self._engine_lock = threading.Lock()
+        self.dialect = "sqlite"
+        if isinstance(location, str) and "://" in location:  # a server: its URL and schema checked now
+            self.dialect = self.engine.dialect.name
+
+    @property
+    def engine(self) -> sa.Engine:
+        """SQLAlchemy's engine, built on first use (a SQLite catalog: its file, tables and migrations then)."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    _load_sql()
+                    engine = sql.engine_for(self._location, self._schema, *self._pool)
+                    sql.create_schema(engine, self._schema)
+                    self._engine = engine
+        return self._engine
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
@@ -43,8 +84,37 @@ class Catalog:
 
     def rows(self, query: str, params: dict[str, Any] | None = None) -> list[tuple]:
         """Rows of a read-only query written as portable SQL text with ``:name`` parameters."""
+        return [tuple(row) for row in self._mappings(query, params or {}, mapped=False)]
+
+    def _mappings(self, query: str, params: dict[str, Any], mapped: bool = True) -> list:
+        """Rows of a read-only SQL text query, readable by column name (``mapped``)."""
+        plain = self._plain_rows(query, params)
+        if plain is not None:
+            return plain
         with self._read() as db:
-            return [tuple(row) for row in db.execute(sa.text(query), params or {})]
+            result = db.execute(sa.text(query), params)
+            return list(result.mappings() if mapped else result)
+
+    def _plain_rows(self, query: str, params: dict[str, Any]) -> list[sqlite3.Row] | None:
+        """The rows of a read-only query on an existing SQLite catalog through the standard library, while
+        this catalog has built no engine yet: an unchanged ingest reads a few rows and writes nothing, and
+        would otherwise spend more on importing SQLAlchemy than on its work. None where the engine must
+        answer: a server, no file yet, an engine already built, or a file without what the query reads (an
+        older catalog, which the engine migrates). Each read is one statement: it sees whole transactions
+        (WAL), as the engine's reads do."""
+        if self._engine is not None or self.dialect != "sqlite" or not Path(self._location).is_file():
+            return None
+        try:
+            db = sqlite3.connect(self._location, timeout=BUSY_TIMEOUT_S)
+        except sqlite3.Error:
+            return None
+        try:
+            db.row_factory = sqlite3.Row
+            return db.execute(query, params).fetchall()
+        except sqlite3.Error:
+            return None
+        finally:
+            db.close()
 
     def snapshot(self) -> tuple[int, list[tuple[str, str, str]]]:
         """(generation, every chunk) read in one transaction, so the two agree even while another process or
@@ -56,7 +126,8 @@ class Catalog:
         return int(value) if value else 0, rows
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:
@@ -76,8 +147,8 @@ class Catalog:
 
     # --- meta -----------------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        with self._read() as db:
-            return db.execute(sa.select(META.c.value).where(META.c.key == key)).scalar()
+        rows = self.rows("SELECT value FROM meta WHERE key = :key", {"key": key})
+        return rows[0][0] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
         with self._write() as db:
@@ -89,8 +160,8 @@ class Catalog:
 
     # --- files ----------------------------------------------------------------------------------------
     def file_fingerprint(self, file: str) -> str | None:
-        with self._read() as db:
-            return db.execute(sa.select(FILES.c.fingerprint).where(FILES.c.file == file)).scalar()
+        rows = self.rows("SELECT fingerprint FROM files WHERE file = :file", {"file": file})
+        return rows[0][0] if rows else None
 
     def set_files(self, files: list[tuple[str, str, str]]) -> None:
         """(file, fingerprint, absolute path) of files whose content is fully stored."""
@@ -103,8 +174,7 @@ class Catalog:
 
     def file_paths(self) -> dict[str, str | None]:
         """File -> the absolute path it was read from (None for files stored before vetta recorded it)."""
-        with self._read() as db:
-            return {row[0]: row[1] for row in db.execute(sa.select(FILES.c.file, FILES.c.path))}
+        return {row[0]: row[1] for row in self.rows("SELECT file, path FROM files")}
 
     def forget_file(self, file: str) -> None:
         """Drop a file's fingerprint, so the next ingest reads it again (``vetta doctor --repair``)."""
@@ -114,8 +184,7 @@ class Catalog:
     # --- documents ------------------------------------------------------------------------------------
     def document_shas(self, file: str) -> dict[str, tuple[str, Provenance, str, dict]]:
         """Source -> (sha256, provenance, title, metadata) of each document stored from ``file``."""
-        with self._read() as db:
-            rows = db.execute(sa.select(DOCUMENTS).where(DOCUMENTS.c.file == file)).mappings().all()
+        rows = self._mappings("SELECT * FROM documents WHERE file = :file", {"file": file})
         return {
             row["source"]: (row["sha256"], _provenance(row), row["title"] or "", json.loads(row["metadata"] or "{}"))
             for row in rows
@@ -150,9 +219,7 @@ class Catalog:
 
     def journal(self) -> list[tuple[str, str]]:
         """(op, chunk id) of every vector write or delete intended and not yet known to be done."""
-        with self._read() as db:
-            rows = db.execute(sa.select(JOURNAL.c.op, JOURNAL.c.chunk_id).order_by(JOURNAL.c.op, JOURNAL.c.chunk_id))
-            return [tuple(row) for row in rows]
+        return self.rows("SELECT op, chunk_id FROM journal ORDER BY op, chunk_id")
 
     def chunks_by_text(self, keys: list[str]) -> dict[str, str]:
         """Text key -> the id of a stored chunk with that text (whose vector can be reused)."""
@@ -221,6 +288,7 @@ class Catalog:
 
     def recount_chunks(self) -> None:
         """Set every document's chunk count from its chunk rows (``vetta doctor --repair``)."""
+        _load_sql()
         count = sa.select(sa.func.count()).where(CHUNKS.c.source == DOCUMENTS.c.source).scalar_subquery()
         with self.transaction() as db:
             db.execute(DOCUMENTS.update().values(n_chunks=count))
@@ -232,9 +300,7 @@ class Catalog:
 
     def documents(self, access: "Access | None" = None) -> list[dict[str, Any]]:
         """Stored documents; with ``access``, only those it may see (``None``: the operator's view)."""
-        with self._read() as db:
-            rows = db.execute(sa.select(DOCUMENTS).order_by(DOCUMENTS.c.source)).mappings().all()
-        docs = [_document_dict(row) for row in rows]
+        docs = [_document_dict(row) for row in self._mappings("SELECT * FROM documents ORDER BY source", {})]
         return docs if access is None else [doc for doc in docs if access.serves(doc)]
 
     def count_documents(self) -> int:
@@ -276,6 +342,7 @@ class Catalog:
     # --- versions and their sign-off: see vetta.review ---------------------------------------------------
     def record_version(self, doc: Document, status: str, reviewer: str = "", decided_on: str = "") -> None:
         """Remember a version of a document (its text too, so it can be served later or again)."""
+        _load_sql()
         now = time.time()
         row = {
             "source": doc.source, "sha256": doc.sha256, "file": doc.file, "title": doc.title,
@@ -302,13 +369,10 @@ class Catalog:
 
     def versions(self, source: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         """Versions (newest first per source), text left out."""
-        query = sa.select(VERSIONS)
-        if source is not None:
-            query = query.where(VERSIONS.c.source == source)
-        if status is not None:
-            query = query.where(VERSIONS.c.status == status)
-        with self._read() as db:
-            rows = db.execute(query.order_by(VERSIONS.c.source, VERSIONS.c.seen_at.desc())).mappings().all()
+        wanted = {"source": source, "status": status}
+        where = " AND ".join(f"{name} = :{name}" for name, value in wanted.items() if value is not None) or "1 = 1"
+        rows = self._mappings(f"SELECT * FROM versions WHERE {where} ORDER BY source, seen_at DESC",
+                              {name: value for name, value in wanted.items() if value is not None})
         return [_version_dict(row) for row in rows]
 
     def version(self, source: str, sha256: str) -> dict[str, Any] | None:
@@ -332,6 +396,7 @@ class Catalog:
         """Chunk id -> chunk fields joined with its document's fields; with ``access``, only chunks of
         documents it may see, whatever a retriever proposed."""
         out: dict[str, dict[str, Any]] = {}
+        _load_sql()
         columns = (CHUNKS.c.id.label("chunk_id"), CHUNKS.c.start, CHUNKS.c.end, CHUNKS.c.text, DOCUMENTS)
         joined = sa.select(*columns).join_from(CHUNKS, DOCUMENTS, DOCUMENTS.c.source == CHUNKS.c.source)
         with self._read() as db:
@@ -394,31 +459,6 @@ def _quarantine_dict(row) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Access:
-    """Who is asking, and the one access rule: a caller sees public documents and those sharing one of its
-    groups; with ``overdue_before`` (a domain that withholds documents past their review-by date, as
-    YYYY-MM-DD), not those whose ``review_by`` is earlier. ``access_clause`` is the same rule in SQL, for the
-    retrievers' candidate filtering; the catalog applies it again wherever it hands out documents (hits,
-    sources, quarantine, pending versions)."""
-
-    groups: tuple[str, ...] = ()
-    overdue_before: str | None = None
-
-    def may_see(self, document_groups) -> bool:
-        return not document_groups or bool(set(document_groups) & set(self.groups))
-
-    def serves(self, document: dict[str, Any]) -> bool:
-        return self.may_see(document.get("groups") or ()) and not (
-            self.overdue_before and overdue(document, self.overdue_before))
-
-
-def overdue(document: dict[str, Any], today: str) -> bool:
-    """Past its review-by date (``review_by`` in provenance, YYYY-MM-DD)."""
-    review_by = str((document.get("metadata") or {}).get("review_by") or "")
-    return bool(review_by) and review_by < today
-
-
 def _document_dict(row) -> dict[str, Any]:
     data = {field: row[field] for field in DOC_FIELDS}
     data["groups"] = json.loads(row["groups"] or "[]")
@@ -428,47 +468,10 @@ def _document_dict(row) -> dict[str, Any]:
     return data
 
 
-DIRECT_FILTER_FIELDS = set(DOC_FIELDS)
+def __getattr__(name: str):
+    """The access rule and its SQL moved to ``vetta.access`` (stop 40); old imports still find them."""
+    if name in ("Access", "overdue", "access_clause", "filter_clause", "allowed_chunk_ids", "has_restricted"):
+        from . import access
 
-
-def access_clause(access: Access, dialect: str, params: sql.Params) -> str:
-    """``Access.serves`` as SQL over documents ``d``."""
-    clause = "d.groups = '[]'"
-    if access.groups:
-        clause = f"({clause} OR {sql.json_array_has(dialect, 'd.groups', list(access.groups), params)})"
-    if access.overdue_before:
-        review_by = sql.json_text(dialect, "d.metadata", "review_by", params)
-        clause = f"({clause} AND (COALESCE({review_by}, '') = '' OR {review_by} >= {params.add(access.overdue_before)}))"
-    return clause
-
-
-def filter_clause(filters: dict[str, Any], dialect: str, params: sql.Params) -> str:
-    """``{"source": "a.md", "license": ["CC-BY-4.0", "CC0"], "year": 2020}`` as SQL over documents ``d``:
-    provenance fields are columns, anything else a field of the document's JSON metadata."""
-    from .retrieve import OPERATORS, check_operators
-
-    parts = []
-    for field, wanted in filters.items():
-        if isinstance(wanted, dict):
-            tests = [(OPERATORS[op], [value]) for op, value in check_operators(field, wanted).items()]
-        else:
-            tests = [("IN", list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted])]
-        for op, values in tests:  # a missing field (NULL) never matches
-            if field in DIRECT_FILTER_FIELDS:
-                marks = [params.add(value) for value in values]
-                parts.append(f"d.{field} IN ({','.join(marks)})" if op == "IN" else f"d.{field} {op} {marks[0]}")
-            else:
-                parts.append(sql.json_compare(dialect, "d.metadata", field, op, values, params))
-    return " AND ".join(parts) or "1 = 1"
-
-
-def allowed_chunk_ids(catalog: Catalog, filters: dict[str, Any], access: Access) -> set[str]:
-    params = sql.Params()
-    where_filters = filter_clause(filters, catalog.dialect, params)
-    where_access = access_clause(access, catalog.dialect, params)
-    query = f"SELECT c.id FROM chunks c JOIN documents d ON d.source = c.source WHERE {where_filters} AND {where_access}"
-    return {row[0] for row in catalog.rows(query, params.values)}
-
-
-def has_restricted(catalog: Catalog) -> bool:
-    return bool(catalog.rows("SELECT 1 FROM documents WHERE groups != '[]' LIMIT 1"))
+        return getattr(access, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,9 +22,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .catalog import BUSY_TIMEOUT_S  # noqa: F401  (a reader or writer waits this long for another process's transaction)
 from .errors import ConfigError
-
-BUSY_TIMEOUT_S = 60.0  # a reader or writer waits this long for another process's transaction, then fails
 
 metadata = sa.MetaData()
 meta = sa.Table("meta", metadata, sa.Column("key", sa.Text, primary_key=True), sa.Column("value", sa.Text, nullable=False))

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import Access, allowed_chunk_ids, has_restricted
+from .access import Access, allowed_chunk_ids, has_restricted
 from .config import Settings
 from .errors import EmptyCorpusError
 from .models.base import Embedder
