@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from .access import Access
 
 # SQLAlchemy and the tables (``vetta.catalog_sql``) are imported with a catalog's first engine: about 0.2 s of
-# a command's start-up, which an unchanged ingest on SQLite does without (its reads: ``_plain_rows``)
+# a command's start-up, which an unchanged ingest on SQLite does without (its reads: ``_plain_rows``). So a
+# method builds table expressions only inside a connection's block (``_read``, ``_write``, ``transaction``),
+# which has built the engine.
 sa: Any = None
 sql: Any = None
 CHUNKS: Any = None
@@ -86,6 +88,11 @@ class Catalog:
         """Rows of a read-only query written as portable SQL text with ``:name`` parameters."""
         return [tuple(row) for row in self._mappings(query, params or {}, mapped=False)]
 
+    def _value(self, query: str, params: dict[str, Any]) -> Any:
+        """The first column of the first row, or None."""
+        rows = self.rows(query, params)
+        return rows[0][0] if rows else None
+
     def _mappings(self, query: str, params: dict[str, Any], mapped: bool = True) -> list:
         """Rows of a read-only SQL text query, readable by column name (``mapped``)."""
         plain = self._plain_rows(query, params)
@@ -147,8 +154,7 @@ class Catalog:
 
     # --- meta -----------------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        rows = self.rows("SELECT value FROM meta WHERE key = :key", {"key": key})
-        return rows[0][0] if rows else None
+        return self._value("SELECT value FROM meta WHERE key = :key", {"key": key})
 
     def set_meta(self, key: str, value: str) -> None:
         with self._write() as db:
@@ -160,8 +166,7 @@ class Catalog:
 
     # --- files ----------------------------------------------------------------------------------------
     def file_fingerprint(self, file: str) -> str | None:
-        rows = self.rows("SELECT fingerprint FROM files WHERE file = :file", {"file": file})
-        return rows[0][0] if rows else None
+        return self._value("SELECT fingerprint FROM files WHERE file = :file", {"file": file})
 
     def set_files(self, files: list[tuple[str, str, str]]) -> None:
         """(file, fingerprint, absolute path) of files whose content is fully stored."""
@@ -288,9 +293,8 @@ class Catalog:
 
     def recount_chunks(self) -> None:
         """Set every document's chunk count from its chunk rows (``vetta doctor --repair``)."""
-        _load_sql()
-        count = sa.select(sa.func.count()).where(CHUNKS.c.source == DOCUMENTS.c.source).scalar_subquery()
         with self.transaction() as db:
+            count = sa.select(sa.func.count()).where(CHUNKS.c.source == DOCUMENTS.c.source).scalar_subquery()
             db.execute(DOCUMENTS.update().values(n_chunks=count))
 
     def remove_file(self, file: str) -> list[str]:
@@ -342,7 +346,6 @@ class Catalog:
     # --- versions and their sign-off: see vetta.review ---------------------------------------------------
     def record_version(self, doc: Document, status: str, reviewer: str = "", decided_on: str = "") -> None:
         """Remember a version of a document (its text too, so it can be served later or again)."""
-        _load_sql()
         now = time.time()
         row = {
             "source": doc.source, "sha256": doc.sha256, "file": doc.file, "title": doc.title,
@@ -350,9 +353,8 @@ class Catalog:
             "text": doc.text, "status": status, "reviewer": reviewer, "decided_on": decided_on, "note": "",
             "seen_at": now, "decided_at": now if status != "pending" else None,
         }
-        pending = VERSIONS.c.status == "pending"
-
         def update(new) -> dict[str, Any]:  # a decided version keeps its decision; a pending one takes the new
+            pending = VERSIONS.c.status == "pending"
             kept = {name: getattr(new, name) for name in ("seen_at", "provenance", "metadata", "title", "file")}
             return kept | {name: sa.case((pending, getattr(new, name)), else_=VERSIONS.c[name])
                            for name in ("status", "reviewer", "decided_on")}
@@ -369,10 +371,9 @@ class Catalog:
 
     def versions(self, source: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         """Versions (newest first per source), text left out."""
-        wanted = {"source": source, "status": status}
-        where = " AND ".join(f"{name} = :{name}" for name, value in wanted.items() if value is not None) or "1 = 1"
-        rows = self._mappings(f"SELECT * FROM versions WHERE {where} ORDER BY source, seen_at DESC",
-                              {name: value for name, value in wanted.items() if value is not None})
+        given = {name: value for name, value in (("source", source), ("status", status)) if value is not None}
+        where = " AND ".join(f"{name} = :{name}" for name in given) or "1 = 1"
+        rows = self._mappings(f"SELECT * FROM versions WHERE {where} ORDER BY source, seen_at DESC", given)
         return [_version_dict(row) for row in rows]
 
     def version(self, source: str, sha256: str) -> dict[str, Any] | None:
@@ -396,10 +397,9 @@ class Catalog:
         """Chunk id -> chunk fields joined with its document's fields; with ``access``, only chunks of
         documents it may see, whatever a retriever proposed."""
         out: dict[str, dict[str, Any]] = {}
-        _load_sql()
-        columns = (CHUNKS.c.id.label("chunk_id"), CHUNKS.c.start, CHUNKS.c.end, CHUNKS.c.text, DOCUMENTS)
-        joined = sa.select(*columns).join_from(CHUNKS, DOCUMENTS, DOCUMENTS.c.source == CHUNKS.c.source)
         with self._read() as db:
+            columns = (CHUNKS.c.id.label("chunk_id"), CHUNKS.c.start, CHUNKS.c.end, CHUNKS.c.text, DOCUMENTS)
+            joined = sa.select(*columns).join_from(CHUNKS, DOCUMENTS, DOCUMENTS.c.source == CHUNKS.c.source)
             for start in range(0, len(chunk_ids), BATCH):
                 for row in db.execute(joined.where(CHUNKS.c.id.in_(chunk_ids[start : start + BATCH]))).mappings():
                     document = _document_dict(row)

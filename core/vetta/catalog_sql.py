@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .catalog import BUSY_TIMEOUT_S  # noqa: F401  (a reader or writer waits this long for another process's transaction)
+from .catalog import BUSY_TIMEOUT_S
 from .errors import ConfigError
 
 metadata = sa.MetaData()

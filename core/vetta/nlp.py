@@ -109,24 +109,13 @@ class RecentDocs:
     SHORT = 2000  # characters: questions and answers, not the documents an ingest scans
 
     def __init__(self, nlp, size: int = 64):
-        from collections import OrderedDict
-
-        self._nlp, self._size, self._docs, self._lock = nlp, size, OrderedDict(), threading.Lock()
+        self._nlp = nlp
+        self._recent = lru_cache(maxsize=size)(lambda text: self._nlp(text))
 
     def __call__(self, text, *args, **kwargs):
         if args or kwargs or not isinstance(text, str) or len(text) > self.SHORT:
             return self._nlp(text, *args, **kwargs)
-        with self._lock:
-            doc = self._docs.get(text)
-            if doc is not None:
-                self._docs.move_to_end(text)
-                return doc
-        doc = self._nlp(text)
-        with self._lock:
-            self._docs[text] = doc
-            while len(self._docs) > self._size:
-                self._docs.popitem(last=False)
-        return doc
+        return self._recent(text)
 
     def __getattr__(self, name):
         return getattr(self._nlp, name)
